@@ -1,0 +1,1 @@
+//! vibariant-backend (being built).

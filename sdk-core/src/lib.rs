@@ -1,0 +1,1 @@
+//! vibariant-core (being built).

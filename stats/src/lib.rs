@@ -1,0 +1,1 @@
+//! vibariant-stats (being built).
