@@ -1,0 +1,240 @@
+//! The WebAssembly exports used by the browser SDK (`@vibariant/sdk`).
+//!
+//! Thin adapters over the Rust API with plain JavaScript types: strings, numbers, arrays.
+//! They avoid `std::fmt` and serde so the module stays a few kilobytes: errors cross as a
+//! JavaScript `Error` whose message is the error kind (`weights_do_not_sum_to_one`), and goal
+//! scores as a two-number array.
+//!
+//! | export | returns |
+//! |---|---|
+//! | `bucket(visitor, experiment)` | the bucket, `0..10000` |
+//! | `assign(visitor, experiment, weights, coverage)` | variant index, or `undefined` when not in the experiment; throws on invalid input |
+//! | `resolve(visitor, experiment, weights, coverage, forced?, sticky?)` | same, applying forced then sticky indices |
+//! | `forcedVariant(vvForce, experiment)` | the variant name forced by a `vv_force` value, or `undefined` |
+//! | `eventId()` | a fresh 22-character event id from `crypto.getRandomValues` |
+//! | `scoreElement(tag, text?, ariaLabel?, role?, type?, href?, id?, name?, fields?)` | `[categoryIndex, confidence]`, or `[]`; `fields` is one `type name` pair per line |
+//! | `goalCategory(index)` | the category's snake_case name |
+//! | `goalThreshold()` | the candidate threshold |
+//! | `new Outbox()` / `Outbox.withLimits(...)` | the batch policy, see [`crate::outbox`] |
+
+use wasm_bindgen::prelude::*;
+
+use crate::assignment::{self, AssignmentError, AssignmentRequest};
+use crate::event::{ElementDescription, FormField};
+use crate::goal::{self, GoalCategory};
+use crate::outbox::{self, FlushReason, OutboxConfig, Push};
+
+fn to_js(error: AssignmentError) -> JsError {
+    JsError::new(error.kind())
+}
+
+/// The bucket of a visitor in an experiment.
+#[wasm_bindgen]
+pub fn bucket(visitor_id: &str, experiment_key: &str) -> u32 {
+    assignment::bucket(visitor_id, experiment_key)
+}
+
+/// The hashed variant index, or `undefined` when the visitor is not in the experiment.
+#[wasm_bindgen]
+pub fn assign(
+    visitor_id: &str,
+    experiment_key: &str,
+    weights: &[f64],
+    coverage: f64,
+) -> Result<Option<u32>, JsError> {
+    let index = assignment::assign(visitor_id, experiment_key, weights, coverage).map_err(to_js)?;
+    Ok(index.map(|index| index as u32))
+}
+
+/// Forced, then sticky, then hashed variant index; `undefined` when not in the experiment.
+#[wasm_bindgen]
+pub fn resolve(
+    visitor_id: &str,
+    experiment_key: &str,
+    weights: &[f64],
+    coverage: f64,
+    forced: Option<u32>,
+    sticky: Option<u32>,
+) -> Result<Option<u32>, JsError> {
+    let request = AssignmentRequest {
+        visitor_id,
+        experiment_key,
+        weights,
+        coverage,
+        forced: forced.map(|index| index as usize),
+        sticky: sticky.map(|index| index as usize),
+    };
+    let assignment = assignment::resolve(&request).map_err(to_js)?;
+    Ok(assignment.variant().map(|index| index as u32))
+}
+
+/// The variant forced for `experiment_key` by a decoded `vv_force` query value.
+#[wasm_bindgen(js_name = forcedVariant)]
+pub fn forced_variant(vv_force: &str, experiment_key: &str) -> Option<String> {
+    assignment::forced_variant(vv_force, experiment_key).map(String::from)
+}
+
+/// A new event id from 16 bytes of `crypto.getRandomValues`.
+#[wasm_bindgen(js_name = eventId)]
+pub fn event_id() -> Result<String, JsError> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(|_| JsError::new("no_random_source"))?;
+    Ok(crate::event::event_id(&random))
+}
+
+/// Scores an element: `[categoryIndex, confidence]`, or an empty array when nothing matches.
+#[wasm_bindgen(js_name = scoreElement)]
+#[allow(clippy::too_many_arguments)] // One plain argument per attribute keeps serde out.
+pub fn score_element(
+    tag: &str,
+    text: Option<String>,
+    aria_label: Option<String>,
+    role: Option<String>,
+    element_type: Option<String>,
+    href: Option<String>,
+    id: Option<String>,
+    name: Option<String>,
+    fields: Option<String>,
+) -> Vec<f64> {
+    let fields = fields
+        .as_deref()
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let (field_type, name) = line.split_once(' ').unwrap_or((line, ""));
+            let present = |value: &str| (!value.is_empty()).then(|| value.to_owned());
+            FormField { field_type: present(field_type), name: present(name.trim()) }
+        })
+        .collect();
+    let element = ElementDescription {
+        tag: tag.into(),
+        text,
+        aria_label,
+        role,
+        element_type,
+        href,
+        id,
+        name,
+        fields,
+    };
+    match goal::score_element(&element) {
+        Some(candidate) => {
+            let index = GoalCategory::ALL.iter().position(|c| *c == candidate.category);
+            vec![index.unwrap_or_default() as f64, f64::from(candidate.confidence)]
+        }
+        None => Vec::new(),
+    }
+}
+
+/// The snake_case name of the goal category at `index` of a `scoreElement` result.
+#[wasm_bindgen(js_name = goalCategory)]
+pub fn goal_category(index: u32) -> Option<String> {
+    GoalCategory::ALL.get(index as usize).map(|category| category.as_str().into())
+}
+
+/// Confidence from which a scored element is a goal candidate.
+#[wasm_bindgen(js_name = goalThreshold)]
+pub fn goal_threshold() -> f64 {
+    f64::from(goal::CANDIDATE_THRESHOLD)
+}
+
+/// The batch policy as a small stateful object. Event payloads stay in JavaScript, keyed by id.
+#[wasm_bindgen(js_name = Outbox)]
+#[derive(Debug, Default)]
+pub struct WasmOutbox(outbox::Outbox);
+
+/// Events to send together: `ids` in order, `bytes` of body; pass `id` back to `settle`.
+#[wasm_bindgen(getter_with_clone)]
+#[derive(Debug)]
+pub struct Batch {
+    /// Handle for `Outbox.settle`.
+    pub id: u32,
+    /// Body size in bytes, envelope included.
+    pub bytes: u32,
+    /// Event ids, oldest first.
+    pub ids: Vec<String>,
+}
+
+#[wasm_bindgen(js_class = Outbox)]
+impl WasmOutbox {
+    /// An outbox with the default policy (`OutboxConfig::default`).
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An outbox with other limits; the byte limit and backoff keep their defaults.
+    #[wasm_bindgen(js_name = withLimits)]
+    pub fn with_limits(
+        max_queued: u32,
+        flush_count: u32,
+        flush_age_ms: f64,
+        max_attempts: u32,
+    ) -> Self {
+        Self(outbox::Outbox::new(OutboxConfig {
+            max_queued: max_queued as usize,
+            flush_count: flush_count as usize,
+            flush_age_ms,
+            max_attempts,
+            ..OutboxConfig::default()
+        }))
+    }
+
+    /// Queues an event whose JSON is `bytes` long (UTF-8). Returns the id of an event dropped
+    /// by this call (the oldest, to make room, or `id` itself if it can never fit a batch),
+    /// so the caller can forget its payload; `undefined` when nothing was dropped.
+    pub fn push(&mut self, id: &str, bytes: u32, now_ms: f64) -> Option<String> {
+        match self.0.push(id, bytes as usize, now_ms) {
+            Push::Queued => None,
+            Push::QueuedDroppingOldest(oldest) => Some(oldest),
+            Push::TooLarge => Some(id.into()),
+        }
+    }
+
+    /// Why a flush is due: 0 not due, 1 count, 2 age, 3 retry, 4 page hide.
+    pub fn due(&self, now_ms: f64, page_hidden: bool) -> u8 {
+        match self.0.due(now_ms, page_hidden) {
+            None => 0,
+            Some(FlushReason::Count) => 1,
+            Some(FlushReason::Age) => 2,
+            Some(FlushReason::Retry) => 3,
+            Some(FlushReason::PageHide) => 4,
+        }
+    }
+
+    /// The next batch, or `undefined` when the queue is empty.
+    pub fn take(&mut self) -> Option<Batch> {
+        self.0.take_batch().map(|batch| Batch {
+            id: batch.id,
+            bytes: batch.bytes as u32,
+            ids: batch.event_ids,
+        })
+    }
+
+    /// Records the answer to batch `batch` (HTTP status, 0 for a network error; `random` in
+    /// `0..1` for jitter). Returns the ids whose payloads can be forgotten: delivered or
+    /// dropped. Retried events stay queued; see `retryAt`.
+    pub fn settle(&mut self, batch: u32, status: u16, now_ms: f64, random: f64) -> Vec<String> {
+        let settlement = self.0.settle(batch, status, now_ms, random);
+        settlement.finished_ids().to_vec()
+    }
+
+    /// When sending may resume after a failure, or `undefined`.
+    #[wasm_bindgen(getter, js_name = retryAt)]
+    pub fn retry_at(&self) -> Option<f64> {
+        self.0.retry_at_ms()
+    }
+
+    /// Events waiting to be sent.
+    #[wasm_bindgen(getter)]
+    pub fn queued(&self) -> u32 {
+        self.0.queued() as u32
+    }
+
+    /// Events dropped so far (full queue, too large, rejected or given up).
+    #[wasm_bindgen(getter)]
+    pub fn dropped(&self) -> f64 {
+        self.0.dropped() as f64
+    }
+}
