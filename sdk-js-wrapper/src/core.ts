@@ -1,0 +1,59 @@
+/**
+ * The decisions the SDK delegates to `vibariant-core`: assignment, the batch policy (when to
+ * send, what goes in a batch, what an answer means, backoff), and goal scoring. This is the
+ * interface the rest of the wrapper codes against; `wasm.ts` implements it over the
+ * WebAssembly build and the unit tests over a small fake.
+ */
+
+import type { ElementDescription } from './element';
+
+/** One experiment as the config (or the code) describes it. */
+export interface ExperimentSpec {
+  key: string;
+  /** Variant names in order; the first is the control. */
+  variants: string[];
+  /** One weight per variant, summing to 1. */
+  weights: number[];
+  /** Share of visitors in the experiment, 0 to 1. */
+  coverage: number;
+}
+
+/** Events taken from the policy's queue to be sent together. */
+export interface Batch {
+  id: number;
+  eventIds: string[];
+}
+
+/** What the policy concluded from an answer. */
+export interface Settlement {
+  /** Events the wrapper can forget: delivered, rejected, or given up. */
+  finished: string[];
+  /** Set when sending pauses for a backoff, until this time (ms since the epoch). */
+  retryAtMs?: number;
+}
+
+/** The core's stateful batch policy (`vibariant_core::outbox::Outbox`). */
+export interface BatchPolicy {
+  /** Queues an event of `bytes` bytes of JSON; returns the ids the policy dropped. */
+  push(id: string, bytes: number, nowMs: number): string[];
+  /** Whether a flush is due now; `hidden` is the page-hide "last chance". */
+  due(nowMs: number, hidden: boolean): boolean;
+  /** The next batch, or undefined when nothing waits. */
+  take(): Batch | undefined;
+  /** Records the answer to a batch: an HTTP status, or 0 for a network error. */
+  settle(batch: number, status: number, nowMs: number, random: number): Settlement;
+}
+
+/** What the core decides; every method but the policy's is a pure function. */
+export interface Core {
+  /**
+   * The variant index for a visitor, honouring a forced (QA link) and a sticky index first
+   * (-1 for none); -1 when the visitor is outside the experiment's coverage or the spec is
+   * invalid.
+   */
+  assign(visitorId: string, spec: ExperimentSpec, sticky: number, forced: number): number;
+  /** The goal a clicked or submitted element looks like ("signup", "purchase", …), or "". */
+  goal(element: ElementDescription): string;
+  /** A fresh batch policy with the core's default tunables. */
+  policy(): BatchPolicy;
+}

@@ -1,0 +1,234 @@
+/**
+ * Delivery of events to `POST /v1/events`. The core's batch policy decides when to send, what
+ * goes in a batch and what an answer means; this module keeps the payloads, talks HTTP and
+ * mirrors the queue in localStorage, so events survive a reload and a backend that is down.
+ *
+ * Every event carries a client-made id and the backend counts an id once, so sending an event
+ * twice is harmless and losing one is not. Hence the one rule here: an event leaves storage
+ * only once a `fetch` was answered (or the policy gave it up). A beacon gets no answer, so what
+ * it carried stays stored and is sent again, and de-duplicated, on the next page load.
+ */
+
+import type { BatchPolicy } from './core';
+import type { Log } from './guard';
+import { readJson, writeJson } from './storage';
+
+/** An event as it travels: the common fields plus its kind's fields (`docs/events.md`). */
+export interface WireEvent {
+  id: string;
+  visitor_id: string;
+  ts: number;
+  path: string;
+  kind: string;
+  [field: string]: unknown;
+}
+
+export interface OutboxOptions {
+  /** The API origin, e.g. `https://api.example.com`. */
+  apiUrl: string;
+  /** The public project token. */
+  token: string;
+  log: Log;
+  /** localStorage key of the stored queue. */
+  storageKey?: string;
+}
+
+export interface Outbox {
+  enqueue(event: WireEvent): void;
+  /** Hands the queue to the core's policy (once the core is ready) and starts sending. */
+  attach(policy: BatchPolicy): void;
+  /** Sends everything queued now; resolves when the queue is empty or a send failed. */
+  flush(): Promise<void>;
+  /** Page hide: hands what waits to `sendBeacon`; it stays stored, see above. */
+  beacon(): void;
+  /** Empties the queue and its stored copy (opt-out). */
+  clear(): void;
+  /** Stops timers; stored events wait for the next page. */
+  stop(): void;
+  /** The stored events, oldest first, as JSON (tests and debug mode). */
+  pending(): string[];
+}
+
+/** Most events stored; the policy's own bound is the same, this one also covers beaconed ones. */
+const MAX_STORED = 500;
+/** How often a waiting queue is looked at again when nothing else wakes it. */
+const POLL_MS = 1_000;
+
+let encoder: TextEncoder | undefined;
+const utf8Length = (text: string) => (encoder ??= new TextEncoder()).encode(text).length;
+
+export function createOutbox(options: OutboxOptions): Outbox {
+  const { token, log } = options;
+  const storageKey = options.storageKey ?? 'vv_q';
+  const endpoint = options.apiUrl.replace(/\/+$/, '') + '/v1/events';
+
+  // Payloads by id, in the order they were queued (a Map keeps insertion order).
+  const stored = new Map<string, string>();
+  for (const json of readJson<unknown[]>(storageKey) ?? []) {
+    const id = typeof json === 'string' ? idOf(json) : undefined;
+    if (id) stored.set(id, json as string);
+  }
+
+  // Ids handed to sendBeacon: stored, but no longer in this page's policy.
+  const beaconed = new Set<string>();
+  let policy: BatchPolicy | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let sending: Promise<void> | undefined;
+  let stopped = false;
+
+  const persist = () => {
+    while (stored.size > MAX_STORED) stored.delete(stored.keys().next().value as string);
+    if (!writeJson(storageKey, [...stored.values()])) {
+      log.once('localStorage refused the event queue; it lives in memory for this page');
+    }
+  };
+
+  const forget = (ids: string[]) => {
+    if (ids.length === 0) return;
+    for (const id of ids) {
+      stored.delete(id);
+      beaconed.delete(id);
+    }
+    persist();
+  };
+
+  const push = (id: string, json: string, queuedAt: number) => {
+    const dropped = policy!.push(id, utf8Length(json), queuedAt);
+    if (dropped.length > 0) log.once('the event queue is full or an event too large; dropping');
+    forget(dropped);
+  };
+
+  /** The batch body, or "" when none of its payloads is left (cleared by an opt-out). */
+  const body = (ids: string[]) => {
+    const payloads = ids.map((id) => stored.get(id)).filter(Boolean);
+    return payloads.length > 0 ? '{"events":[' + payloads.join(',') + ']}' : '';
+  };
+
+  /** Sends batch after batch until nothing is due, a send fails, or the queue is empty. */
+  const send = async (all: boolean) => {
+    while (policy && !stopped && (all || policy.due(Date.now(), false))) {
+      const batch = policy.take();
+      if (!batch) return;
+      const payload = body(batch.eventIds);
+      if (!payload) {
+        policy.settle(batch.id, 204, Date.now(), 0);
+        continue;
+      }
+      let status = 0;
+      try {
+        const response = await fetch(endpoint, {
+          method: 'POST',
+          keepalive: true,
+          headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
+          body: payload,
+        });
+        status = response.status;
+      } catch (error) {
+        log.info('event delivery failed (network)', error);
+      }
+      const settled = policy.settle(batch.id, status, Date.now(), Math.random());
+      forget(settled.finished);
+      if (status >= 200 && status < 300) {
+        log.info('delivered ' + batch.eventIds.length + ' events');
+      } else if (settled.retryAtMs !== undefined) {
+        log.info('delivery failed with status ' + status + '; retrying at', settled.retryAtMs);
+        return;
+      } else {
+        log.once('the backend refused events with status ' + status + '; they are dropped');
+      }
+    }
+  };
+
+  const run = (all: boolean): Promise<void> => {
+    if (sending || stopped || !policy) return sending ?? Promise.resolve();
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    sending = send(all)
+      .catch((error) => log.once('event delivery failed', error))
+      .finally(() => {
+        sending = undefined;
+        wake();
+      });
+    return sending;
+  };
+
+  // The policy answers "is a flush due?" but not "when will it be?", so a non-empty queue is
+  // looked at again every POLL_MS; an empty one sleeps until the next event.
+  function wake() {
+    if (!policy || stopped || sending || timer !== undefined) return;
+    if (stored.size <= beaconed.size) return;
+    if (policy.due(Date.now(), false)) {
+      void run(false);
+      return;
+    }
+    timer = setTimeout(() => {
+      timer = undefined;
+      wake();
+    }, POLL_MS);
+  }
+
+  return {
+    enqueue(event) {
+      if (stopped) return;
+      const json = JSON.stringify(event);
+      stored.set(event.id, json);
+      persist();
+      if (policy) {
+        push(event.id, json, Date.now());
+        wake();
+      }
+    },
+    attach(next) {
+      policy = next;
+      // Stored events keep their age: an old queue from the last page load is due at once.
+      for (const [id, json] of stored) push(id, json, tsOf(json));
+      wake();
+    },
+    flush: () => run(true),
+    beacon() {
+      if (!policy || typeof navigator === 'undefined' || !navigator.sendBeacon) return;
+      if (!policy.due(Date.now(), true)) return;
+      // The token rides in the query string because a beacon cannot set headers; a string body
+      // goes as text/plain, which needs no CORS preflight that the unload would cut short.
+      const url = endpoint + '?token=' + encodeURIComponent(token);
+      for (let batch = policy.take(); batch; batch = policy.take()) {
+        const payload = body(batch.eventIds);
+        const accepted = !payload || navigator.sendBeacon(url, payload);
+        // Accepted: out of this page's policy (it is on its way), but still stored. Refused
+        // (the browser's beacon quota is used up): back to the policy for a later attempt.
+        policy.settle(batch.id, accepted ? 202 : 0, Date.now(), Math.random());
+        if (!accepted) break;
+        for (const id of batch.eventIds) beaconed.add(id);
+      }
+    },
+    clear() {
+      stored.clear();
+      beaconed.clear();
+      persist();
+    },
+    stop() {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    },
+    pending: () => [...stored.values()],
+  };
+}
+
+function idOf(json: string): string | undefined {
+  try {
+    const id = (JSON.parse(json) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function tsOf(json: string): number {
+  try {
+    const ts = (JSON.parse(json) as { ts?: unknown }).ts;
+    return typeof ts === 'number' ? ts : Date.now();
+  } catch {
+    return Date.now();
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The subset of the core's wasm-bindgen glue that `wasm.ts` uses (exports listed in
+ * `sdk-core/src/wasm.rs`). The build copies `sdk-core/pkg/vibariant_core.js` beside the bundle
+ * as `vibariant_core.mjs`; this declaration lets the wrapper type-check without that build.
+ */
+
+export default function init(options?: {
+  module_or_path: string | URL | BufferSource | WebAssembly.Module | Response;
+}): Promise<unknown>;
+
+export function resolve(
+  visitor: string,
+  experiment: string,
+  weights: Float64Array,
+  coverage: number,
+  forced?: number,
+  sticky?: number,
+): number | undefined;
+
+export function scoreElement(
+  tag: string,
+  text?: string,
+  ariaLabel?: string,
+  role?: string,
+  type?: string,
+  href?: string,
+  id?: string,
+  name?: string,
+  fields?: string,
+): Float64Array;
+
+export function goalCategory(index: number): string | undefined;
+export function goalThreshold(): number;
+
+export class Batch {
+  free(): void;
+  readonly id: number;
+  readonly bytes: number;
+  readonly ids: string[];
+}
+
+export class Outbox {
+  constructor();
+  free(): void;
+  push(id: string, bytes: number, nowMs: number): string | undefined;
+  due(nowMs: number, pageHidden: boolean): number;
+  take(): Batch | undefined;
+  settle(batch: number, status: number, nowMs: number, random: number): string[];
+  readonly retryAt: number | undefined;
+}
