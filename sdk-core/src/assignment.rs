@@ -234,19 +234,27 @@ fn validate(
 
 /// Applies the range rule of the module doc to a bucket. Inputs are already validated.
 fn variant_for_bucket(bucket: u32, weights: &[f64], coverage: f64) -> Option<usize> {
-    let bucket = f64::from(bucket);
     let scale = f64::from(BUCKETS);
 
     let mut cumulative = 0.0;
     for (index, weight) in weights.iter().enumerate() {
-        let start = (cumulative * scale).round();
-        let end = ((cumulative + weight * coverage) * scale).round();
+        let start = round_half_up(cumulative * scale);
+        let end = round_half_up((cumulative + weight * coverage) * scale);
         if start <= bucket && bucket < end {
             return Some(index);
         }
         cumulative += weight;
     }
     None
+}
+
+/// Rounds a value in `0..=BUCKETS + 1` to the nearest integer, halves up: `f64::round` for
+/// such values, which `core` (this crate is `no_std` in the browser build) does not offer.
+/// `value - floor` is exact in `f64` for values this small, so no rounding sneaks in.
+fn round_half_up(value: f64) -> u32 {
+    // Truncation is the floor for non-negative values; validation keeps them in range.
+    let floor = value as u32;
+    if value - f64::from(floor) >= 0.5 { floor + 1 } else { floor }
 }
 
 #[cfg(test)]
@@ -262,6 +270,14 @@ mod tests {
             hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
         }
         assert_eq!(bucket("a", "b"), (hash % 10_000) as u32);
+    }
+
+    #[test]
+    fn rounding_matches_f64_round_on_the_range_of_edges() {
+        let tricky = [0.0, 0.5, 1.5, 2.5, 0.49999999999999994, 4_999.5, 9_999.499_999, 10_000.0];
+        for value in tricky.into_iter().chain((0..200_000).map(|n| f64::from(n) * 0.050_000_1)) {
+            assert_eq!(f64::from(round_half_up(value)), value.round(), "{value}");
+        }
     }
 
     #[test]

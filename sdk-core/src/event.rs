@@ -5,7 +5,9 @@
 //! carries no serialisation code. [`Event::validate`] checks the size and shape rules that the
 //! types alone cannot express; the backend runs it on every ingested event.
 
-use std::collections::BTreeMap;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use thiserror::Error;
 

@@ -10,12 +10,13 @@
 //! `e`, `ñ` to `n`), and every run of other characters turned into one space, so phrases
 //! match on word boundaries (`subscribe` does not match inside `unsubscribe`).
 //!
-//! | evidence | strength |
-//! |---|---|
-//! | a phrase of the category in the visible text or `aria-label` | per phrase, 0.6 to 0.95 |
-//! | a path or file hint in `href` (`/signup`, `/checkout`, `.pdf`, `mailto:`) | 0.6 |
-//! | a hint in the `id` or `name` attribute (`signup-button`) | 0.45 |
-//! | form fields: two passwords (sign up), card fields (purchase), a lone email (subscribe), a message box with an email (contact) | 0.45 to 0.8 |
+//! Evidence and its strength:
+//! - a phrase of the category in the visible text or `aria-label`: 0.7 to 0.95 by phrase;
+//! - a path or file hint in `href` (`/signup`, `/checkout`, `.pdf`, `mailto:`): 0.6;
+//! - a hint in the `id` or `name` attribute (`signup-button`): 0.45;
+//! - form fields: two passwords (sign up, 0.8), email + password + another field (sign up,
+//!   0.5), card fields (purchase, 0.8), an email with a message box (contact, 0.75), a lone
+//!   email in a form of at most two fields (subscribe, 0.65).
 //!
 //! Evidence for one category combines as a noisy-or, `1 - Π(1 - s)`, and the strongest
 //! category wins (ties go to the earlier category in [`GoalCategory::ALL`]). The result is then
@@ -29,6 +30,8 @@
 //! `tab`, `navigation`).
 //!
 //! Phrases cover English plus common Spanish, French and German wording for each category.
+
+use alloc::string::String;
 
 use crate::event::ElementDescription;
 
@@ -149,7 +152,8 @@ const TEXT_PHRASES: &[(GoalCategory, f32, &[&str])] = &[
         Checkout,
         0.9,
         &[
-            "checkout", "check out", "proceed to checkout", "go to checkout", "continue to checkout",
+            "checkout", "check out", "proceed to checkout", "go to checkout",
+            "continue to checkout",
             "finalizar compra", "tramitar pedido", "ir a pagar", "ir al pago",
             "passer la commande", "passer commande", "valider mon panier", "paiement",
             "zur kasse", "kasse", "weiter zur kasse",
@@ -299,10 +303,14 @@ pub fn score_element(element: &ElementDescription) -> Option<GoalCandidate> {
     }
     score_fields(element, &mut add);
 
-    let (best, best_miss) = miss
-        .iter()
-        .enumerate()
-        .fold((0, 1.0_f32), |best, (index, m)| if *m < best.1 { (index, *m) } else { best });
+    // Strictly smaller wins, so ties keep the earlier category.
+    let mut best = (SignUp, 1.0_f32);
+    for (category, category_miss) in GoalCategory::ALL.into_iter().zip(miss) {
+        if category_miss < best.1 {
+            best = (category, category_miss);
+        }
+    }
+    let (best, best_miss) = best;
     if best_miss >= 1.0 {
         return None;
     }
@@ -318,7 +326,7 @@ pub fn score_element(element: &ElementDescription) -> Option<GoalCandidate> {
     if element.text.as_deref().is_some_and(|text| text.chars().count() > LONG_TEXT_CHARS) {
         confidence *= LONG_TEXT_FACTOR;
     }
-    Some(GoalCandidate { category: GoalCategory::ALL[best], confidence: confidence.min(0.99) })
+    Some(GoalCandidate { category: best, confidence: confidence.min(0.99) })
 }
 
 fn score_href(href: &str, add: &mut impl FnMut(GoalCategory, f32)) {
@@ -449,11 +457,16 @@ fn contains_any(words: &str, phrases: &[&str]) -> bool {
 }
 
 /// Whether the normalised `words` (space at both ends) contain `phrase` as whole words.
+///
+/// A byte scan from each word start rather than `str::contains`: the string searcher and its
+/// char-boundary panics would add kilobytes to the WebAssembly for inputs this short.
 fn has_word(words: &str, phrase: &str) -> bool {
-    words.match_indices(phrase).any(|(start, _)| {
-        let end = start + phrase.len();
-        words.as_bytes().get(start.wrapping_sub(1)) == Some(&b' ')
-            && words.as_bytes().get(end) == Some(&b' ')
+    let (words, phrase) = (words.as_bytes(), phrase.as_bytes());
+    words.iter().enumerate().any(|(space, byte)| {
+        *byte == b' '
+            && words.get(space + 1..).is_some_and(|rest| {
+                rest.starts_with(phrase) && rest.get(phrase.len()) == Some(&b' ')
+            })
     })
 }
 

@@ -16,6 +16,13 @@
 //! Features: `serde` derives (de)serialisation for the event types (the backend uses it);
 //! `wasm` adds the wasm-bindgen exports of the browser build (`scripts/build-wasm`).
 
+// The browser build is `no_std`: std's panic machinery formats messages, which drags `core::fmt`
+// into the module and more than doubles its size. `wasm.rs` brings the allocator and a panic
+// handler that traps. Every other build (native, the edge worker's wasm) keeps std.
+#![cfg_attr(all(target_arch = "wasm32", feature = "wasm"), no_std)]
+
+extern crate alloc;
+
 pub mod assignment;
 pub mod event;
 pub mod goal;

@@ -23,7 +23,9 @@
 //! Time (`now_ms`, milliseconds as JavaScript's `Date.now()` gives them) and randomness (the
 //! jitter, a number in `0..1`) come in as arguments: the core has no clock and no RNG.
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// The batch size limit of `docs/events.md`, in bytes of JSON.
 pub const MAX_BATCH_BYTES: usize = 64_000;
@@ -272,10 +274,19 @@ impl Outbox {
     /// Records the answer to a batch: an HTTP status, or 0 for a network error. `random` is a
     /// number in `0..1` for the jitter (out-of-range values are clamped, NaN counts as 0.5).
     pub fn settle(&mut self, batch: u32, status: u16, now_ms: f64, random: f64) -> Settlement {
-        let Some(position) = self.in_flight.iter().position(|flight| flight.batch == batch) else {
+        // `retain` rather than `position` + `swap_remove`: no index, so no bounds-check panic
+        // (and its formatting code) in the WebAssembly build.
+        let mut settled = None;
+        self.in_flight.retain_mut(|flight| {
+            if settled.is_none() && flight.batch == batch {
+                settled = Some(core::mem::take(&mut flight.events));
+                return false;
+            }
+            true
+        });
+        let Some(events) = settled else {
             return Settlement::UnknownBatch;
         };
-        let events = self.in_flight.swap_remove(position).events;
         let ids = |events: Vec<Queued>| events.into_iter().map(|event| event.id).collect();
 
         if (200..300).contains(&status) {

@@ -5,17 +5,23 @@
 //! JavaScript `Error` whose message is the error kind (`weights_do_not_sum_to_one`), and goal
 //! scores as a two-number array.
 //!
-//! | export | returns |
-//! |---|---|
-//! | `bucket(visitor, experiment)` | the bucket, `0..10000` |
-//! | `assign(visitor, experiment, weights, coverage)` | variant index, or `undefined` when not in the experiment; throws on invalid input |
-//! | `resolve(visitor, experiment, weights, coverage, forced?, sticky?)` | same, applying forced then sticky indices |
-//! | `forcedVariant(vvForce, experiment)` | the variant name forced by a `vv_force` value, or `undefined` |
-//! | `eventId()` | a fresh 22-character event id from `crypto.getRandomValues` |
-//! | `scoreElement(tag, text?, ariaLabel?, role?, type?, href?, id?, name?, fields?)` | `[categoryIndex, confidence]`, or `[]`; `fields` is one `type name` pair per line |
-//! | `goalCategory(index)` | the category's snake_case name |
-//! | `goalThreshold()` | the candidate threshold |
-//! | `new Outbox()` / `Outbox.withLimits(...)` | the batch policy, see [`crate::outbox`] |
+//! Exports:
+//! - `bucket(visitor, experiment)`: the bucket, `0..10000`.
+//! - `assign(visitor, experiment, weights, coverage)`: the variant index, or `undefined` when
+//!   not in the experiment; throws on invalid input.
+//! - `resolve(visitor, experiment, weights, coverage, forced?, sticky?)`: the same, applying
+//!   forced then sticky indices first.
+//! - `forcedVariant(vvForce, experiment)`: the variant name a `vv_force` value forces.
+//! - `eventId()`: a fresh 22-character event id from `crypto.getRandomValues`.
+//! - `scoreElement(tag, text?, ariaLabel?, role?, type?, href?, id?, name?, fields?)`:
+//!   `[categoryIndex, confidence]`, or `[]`; `fields` holds one `type name` pair per line.
+//! - `goalCategory(index)`: the category's snake_case name; `goalThreshold()`: the threshold.
+//! - `new Outbox()` / `Outbox.withLimits(...)`: the batch policy of [`crate::outbox`].
+
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 
 use wasm_bindgen::prelude::*;
 
@@ -23,6 +29,19 @@ use crate::assignment::{self, AssignmentError, AssignmentRequest};
 use crate::event::{ElementDescription, FormField};
 use crate::goal::{self, GoalCategory};
 use crate::outbox::{self, FlushReason, OutboxConfig, Push};
+
+/// The allocator std would have brought (the crate is `no_std` here, see `lib.rs`).
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+/// Panics trap without formatting a message: formatting would pull `core::fmt` into the
+/// module. The SDK wrapper catches the trap as a JavaScript exception and falls back.
+#[cfg(target_arch = "wasm32")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 fn to_js(error: AssignmentError) -> JsError {
     JsError::new(error.kind())
