@@ -263,7 +263,9 @@ impl Outbox {
             return None;
         }
 
-        let events: Vec<Queued> = self.queue.drain(..count).collect();
+        // `split_off` rather than `drain`: same effect, a fraction of the WebAssembly code.
+        let rest = self.queue.split_off(count);
+        let events = Vec::from(core::mem::replace(&mut self.queue, rest));
         let id = self.next_batch;
         self.next_batch = self.next_batch.wrapping_add(1).max(1);
         let event_ids = events.iter().map(|event| event.id.clone()).collect();
