@@ -53,7 +53,8 @@ pub fn best_arm(posteriors: &[BetaPosterior]) -> BestArm {
 /// The quadrature path for any Beta posteriors (exposed so that tests can compare it with the
 /// closed form).
 pub fn best_arm_quadrature(posteriors: &[BetaPosterior]) -> BestArm {
-    let (prob_best, expected_loss) = integrate_best(posteriors);
+    let densities: Vec<_> = posteriors.iter().map(BetaPosterior::density).collect();
+    let (prob_best, expected_loss) = integrate_best(&densities);
     BestArm { prob_best, expected_loss, method: ComputationMethod::Quadrature }
 }
 

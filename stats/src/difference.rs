@@ -12,7 +12,7 @@
 //! interpolant of both. Measured against the mpmath fixtures, the HDI ends agree to better than
 //! 1e-5 absolute.
 
-use crate::posterior::{BetaPosterior, Interval};
+use crate::posterior::{BetaDensity, BetaPosterior, Interval};
 use crate::quadrature::{Density, Tabulated};
 
 /// Upper bound on lattice points per posterior, to bound the work for very unequal posteriors.
@@ -27,14 +27,14 @@ pub fn difference_hdi(control: &BetaPosterior, variant: &BetaPosterior, mass: f6
     Interval { lower, upper }
 }
 
-fn window(d: &BetaPosterior, m: f64) -> (i64, i64) {
+fn window(d: &BetaDensity, m: f64) -> (i64, i64) {
     let (mean, sd) = (d.mean(), d.std_dev());
     let lo = ((mean - 20.0 * sd).max(0.0) * m).floor() as i64;
     let hi = ((mean + 20.0 * sd).min(1.0) * m).ceil() as i64;
     (lo.max(0), hi.min(m as i64))
 }
 
-fn sample(d: &BetaPosterior, lo: i64, hi: i64, m: f64) -> Vec<f64> {
+fn sample(d: &BetaDensity, lo: i64, hi: i64, m: f64) -> Vec<f64> {
     (lo..=hi)
         .map(|i| {
             let v = d.ln_pdf(i as f64 / m).exp();
@@ -46,6 +46,7 @@ fn sample(d: &BetaPosterior, lo: i64, hi: i64, m: f64) -> Vec<f64> {
 }
 
 pub(crate) fn difference_table(a: &BetaPosterior, b: &BetaPosterior) -> Tabulated {
+    let (a, b) = (&a.density(), &b.density());
     let (sa, sb) = (a.std_dev(), b.std_dev());
     let spacing = (sa.min(sb) / 10.0).max(sa.max(sb) * 40.0 / MAX_LATTICE);
     let m = (1.0 / spacing).ceil().max(64.0);

@@ -63,7 +63,7 @@ impl BetaPosterior {
 
     /// Mean, equal-tailed and highest-density 95% intervals.
     pub fn summary(&self) -> PosteriorSummary {
-        let table = Tabulated::of(self);
+        let table = Tabulated::of(&self.density());
         let (lower, upper) = table.hdi(0.95);
         PosteriorSummary {
             alpha: self.alpha,
@@ -78,7 +78,23 @@ impl BetaPosterior {
     }
 }
 
-impl Density for BetaPosterior {
+impl BetaPosterior {
+    /// The density with its normalising constant computed once; `ln_beta` costs three
+    /// log-gamma evaluations, too many to repeat at every quadrature node.
+    pub(crate) fn density(&self) -> BetaDensity {
+        BetaDensity { alpha: self.alpha, beta: self.beta, ln_norm: ln_beta(self.alpha, self.beta) }
+    }
+}
+
+/// A Beta density ready for the quadrature.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct BetaDensity {
+    alpha: f64,
+    beta: f64,
+    ln_norm: f64,
+}
+
+impl Density for BetaDensity {
     fn ln_pdf(&self, x: f64) -> f64 {
         if !(0.0..=1.0).contains(&x) {
             return f64::NEG_INFINITY;
@@ -87,15 +103,16 @@ impl Density for BetaPosterior {
         // the ends of the support.
         let left = if self.alpha == 1.0 { 0.0 } else { (self.alpha - 1.0) * x.ln() };
         let right = if self.beta == 1.0 { 0.0 } else { (self.beta - 1.0) * (-x).ln_1p() };
-        left + right - ln_beta(self.alpha, self.beta)
+        left + right - self.ln_norm
     }
 
     fn mean(&self) -> f64 {
-        BetaPosterior::mean(self)
+        self.alpha / (self.alpha + self.beta)
     }
 
     fn std_dev(&self) -> f64 {
-        self.variance().sqrt()
+        let n = self.alpha + self.beta;
+        (self.alpha * self.beta / (n * n * (n + 1.0))).sqrt()
     }
 
     fn support(&self) -> (f64, f64) {

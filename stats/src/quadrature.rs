@@ -314,10 +314,10 @@ impl Tabulated {
             (self.xs[i - 1], self.xs[i])
         };
         for _ in 0..100 {
-            if hi - lo <= 1e-15 * hi.abs().max(1e-300) {
+            let mid = 0.5 * (lo + hi);
+            if mid <= lo || mid >= hi {
                 break;
             }
-            let mid = 0.5 * (lo + hi);
             if self.at(mid).0 < q {
                 lo = mid;
             } else {
@@ -339,21 +339,29 @@ impl Tabulated {
     }
 
     /// Highest-density interval holding `mass`, for a unimodal density: the interval whose
-    /// ends have equal density. The lower end is found by bisection on the mass it encloses.
+    /// ends have equal density. The lower end is found by bisection on the mass it encloses,
+    /// first over the tabulated points and then inside one segment.
     pub(crate) fn hdi(&self, mass: f64) -> (f64, f64) {
         let n = self.xs.len();
-        let mode = self.xs[self.mode_index()];
+        let mode_index = self.mode_index();
         let (first, last) = (self.xs[0], self.xs[n - 1]);
 
-        // For a lower end `l` left of the mode, the upper end right of the mode with the same
-        // density (or the last point when the density never falls that low there).
+        // For a lower end left of the mode, the upper end right of the mode with the same
+        // density (or the last point when the density never falls that low there). Right of
+        // the mode the tabulated density decreases, which locates the segment at once.
         let upper_for = |level: f64| -> f64 {
             if self.at(last).1 >= level {
                 return last;
             }
-            let (mut lo, mut hi) = (mode, last);
-            for _ in 0..80 {
+            let right = &self.pdf[mode_index..];
+            let k = mode_index + right.partition_point(|&p| p >= level);
+            let (mut lo, mut hi) =
+                (self.xs[k.saturating_sub(1).max(mode_index)], self.xs[k.min(n - 1)]);
+            for _ in 0..60 {
                 let mid = 0.5 * (lo + hi);
+                if mid <= lo || mid >= hi {
+                    break;
+                }
                 if self.at(mid).1 >= level {
                     lo = mid;
                 } else {
@@ -374,9 +382,22 @@ impl Tabulated {
             let start = self.at(first).0;
             return (first, self.quantile((start + mass).min(1.0)));
         }
-        let (mut lo, mut hi) = (first, mode);
-        for _ in 0..80 {
+        // Enclosed mass falls as the lower end moves toward the mode.
+        let (mut i_lo, mut i_hi) = (0, mode_index);
+        while i_hi - i_lo > 1 {
+            let mid = (i_lo + i_hi) / 2;
+            if enclosed(self.xs[mid]).0 > mass {
+                i_lo = mid;
+            } else {
+                i_hi = mid;
+            }
+        }
+        let (mut lo, mut hi) = (self.xs[i_lo], self.xs[i_hi]);
+        for _ in 0..60 {
             let mid = 0.5 * (lo + hi);
+            if mid <= lo || mid >= hi {
+                break;
+            }
             if enclosed(mid).0 > mass {
                 lo = mid;
             } else {
