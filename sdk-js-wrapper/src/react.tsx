@@ -79,10 +79,15 @@ export function useVariant<V extends string>(key: string, variants: readonly V[]
   const variant = useSyncExternalStore(client ? client.subscribe : noop, read, readServer);
 
   useEffect(() => {
-    // getVariant remembers the assignment and records the exposure the first time only.
-    if (client) client.getVariant(key, variants);
+    if (!client) return;
+    // getVariant remembers the assignment and records the exposure the first time only. It
+    // runs again whenever the client changes state: a visitor assigned to the control renders
+    // the same string before and after the core is ready, so no re-render would tell us.
+    const expose = () => void client.getVariant(key, variants);
+    expose();
+    return client.subscribe(expose);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [client, key, list, variant]);
+  }, [client, key, list]);
 
   return variant;
 }

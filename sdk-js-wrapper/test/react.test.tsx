@@ -98,6 +98,29 @@ describe('useVariant', () => {
     ]);
   });
 
+  it('records the exposure of a control visitor, who never re-renders', async () => {
+    client = createVibariant({
+      token: 'vv_proj_react',
+      apiUrl: 'https://api.test',
+      autoTrack: false,
+      loadCore: async () => fakeCore({ assignments: { 'hero-cta': 0 } }),
+    });
+    root = createRoot(container);
+    act(() =>
+      root!.render(
+        <VibariantProvider client={client}>
+          <Hero />
+        </VibariantProvider>,
+      ),
+    );
+    await settle();
+    expect(renders).toEqual(['control']);
+    await client.flush();
+    expect(posted.filter((e) => e.kind === 'exposure')).toEqual([
+      expect.objectContaining({ experiment: 'hero-cta', variant: 'control' }),
+    ]);
+  });
+
   it('renders an edge or server assignment on the very first render, without flicker', () => {
     makeClient({ 'hero-cta': 'bold' });
     root = createRoot(container);
