@@ -224,7 +224,8 @@ function browserClient(options: VibariantOptions, log: Log): Vibariant {
 
   /** The variant and where it came from, without side effects. */
   const resolve = (key: string, variants: readonly string[]): [string, string] => {
-    const control = variants[0] ?? '';
+    // Undefined for an empty list: there is nothing to show, and '' would pretend otherwise.
+    const control = variants[0]!;
     if (blocked()) return [control, 'opted out'];
     const qa = pick(variants, forced[key]);
     if (qa) return [qa, 'forced'];
@@ -403,7 +404,8 @@ function parseConfig(raw: unknown): ProjectConfig {
       key: e.key,
       variants: variants.map((v) => String(v.name ?? v.key ?? '')),
       weights: variants.map((v) => Number(v.weight ?? 1 / variants.length)),
-      coverage: typeof e.coverage === 'number' ? e.coverage : 1,
+      // Absent means everyone; anything else goes to the core, which refuses what is invalid.
+      coverage: e.coverage === undefined ? 1 : Number(e.coverage),
     });
   }
   return { experiments };

@@ -9,7 +9,10 @@ import { readCookie, readString, writeCookie, writeString } from './storage';
 export const VISITOR_KEY = 'vv_vid';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const VALID_VISITOR = /^[\x21-\x7e]{1,128}$/;
+// The wire contract's rule for a visitor id: 1 to 128 bytes of UTF-8, no control characters.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const validVisitor = (id: string | undefined): id is string =>
+  !!id && !CONTROL.test(id) && new TextEncoder().encode(id).length <= 128;
 
 /** 16 random bytes from the platform's CSPRNG, or Math.random where there is none. */
 export function randomBytes(length = 16): Uint8Array {
@@ -57,7 +60,7 @@ export function newId(): string {
 export function loadVisitorId(): string {
   const fromCookie = readCookie(VISITOR_KEY);
   const stored = readString(VISITOR_KEY);
-  const id = [fromCookie, stored].find((v) => v !== undefined && VALID_VISITOR.test(v)) ?? newId();
+  const id = [fromCookie, stored].find(validVisitor) ?? newId();
   if (stored !== id) writeString(VISITOR_KEY, id);
   if (fromCookie !== id) writeCookie(VISITOR_KEY, id);
   return id;

@@ -51,8 +51,13 @@ describe('loadVisitorId', () => {
     expect(loadVisitorId()).toBe(fresh);
   });
 
-  it('ignores a malformed cookie', () => {
-    document.cookie = 'vv_vid=' + encodeURIComponent('bad id with spaces') + '; Path=/';
-    expect(loadVisitorId()).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  it('accepts any id the wire contract accepts and replaces one it refuses', () => {
+    document.cookie = 'vv_vid=' + encodeURIComponent('visiteur été 🙂') + '; Path=/';
+    expect(loadVisitorId()).toBe('visiteur été 🙂');
+    for (const bad of ['tab\there', 'x'.repeat(129), 'é'.repeat(65)]) {
+      clearCookies();
+      localStorage.setItem('vv_vid', bad);
+      expect(loadVisitorId()).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    }
   });
 });
