@@ -14,5 +14,6 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
