@@ -138,6 +138,8 @@ async fn the_same_batch_sent_three_times_counts_once(server: TestServer) {
     let scroll = "SELECT CAST(value_sum AS BIGINT) FROM metric_stats \
                   WHERE experiment_id = $1 AND metric = 'scroll_depth'";
     assert_eq!(server.scalar(scroll, &[&id]).await, 80);
+    let audit = vibariant_backend::store::audit::recount(server.state.store()).await.unwrap();
+    assert_eq!(audit, Vec::<String>::new());
 }
 
 async fn a_batch_with_bad_events_keeps_the_good_ones(server: TestServer) {
@@ -614,6 +616,8 @@ async fn results_and_bandit_weights_come_from_the_aggregates(server: TestServer)
         .await;
     let bold_weight = config.json["experiments"][0]["variants"][1]["weight"].as_f64().unwrap();
     assert!(bold_weight > 0.8, "Thompson moves traffic to the winner: {bold_weight}");
+    let audit = vibariant_backend::store::audit::recount(server.state.store()).await.unwrap();
+    assert_eq!(audit, Vec::<String>::new());
 
     let foreign =
         vibariant_backend::first_run::create_project(server.state.store(), "other").await.unwrap();

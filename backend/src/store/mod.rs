@@ -4,6 +4,7 @@
 //! Every query is written once in the SQL both databases accept: `$1` placeholders, `ON
 //! CONFLICT`, `RETURNING`, and only TEXT, BIGINT and DOUBLE PRECISION columns.
 
+pub mod audit;
 mod migrate;
 
 use std::sync::Arc;
