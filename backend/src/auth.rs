@@ -2,13 +2,30 @@
 //!
 //! - [`ProjectAccess`]: the public project token (`vv_proj_…`, header or `?token=`) or an API
 //!   key; enough to write events, read the client config and assign.
-//! - [`ApiKey`]: a secret key (`vv_sk_…`, header only); full access to its own project.
+//! - [`ApiKey`]: a secret key (`vv_sk_…`, header only); full access to its own project. A
+//!   signed-in member's session (JWT) with the project named in `X-Vibariant-Project` passes
+//!   too, after a membership check of that exact project.
+//! - [`session::Person`]: a signed-in person (JWT bearer or session cookie).
+//!
+//! The submodules hold sign-in for people: [`magic_link`], [`github`], [`device`] (RFC 8628),
+//! [`session`] and [`jwt`], [`membership`], [`rate_limit`], [`mail`].
 //!
 //! Both are stored as SHA-256 hashes. The public token sits on the ingestion hot path, so its
 //! lookups are cached in memory by hash: a cached request makes no database round trip. The
 //! cache forgets an entry when the token is revoked through this process, and every entry after
 //! [`TOKEN_CACHE_TTL`] so a revocation made by another process (another Lambda instance, the
 //! CLI) takes effect within that time.
+
+pub mod device;
+pub mod github;
+pub mod jwt;
+pub mod magic_link;
+pub mod mail;
+pub mod membership;
+pub mod pages;
+pub mod rate_limit;
+pub mod session;
+pub mod sign_in;
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -19,6 +36,7 @@ use axum::http::request::Parts;
 use sqlx::Row as _;
 
 use crate::error::ApiError;
+use crate::routes::Routes;
 use crate::secrets::{API_KEY_PREFIX, PROJECT_TOKEN_PREFIX, hash_secret, secrets_equal};
 use crate::state::AppState;
 
@@ -83,9 +101,12 @@ pub struct ProjectAccess {
 pub struct ApiKey {
     /// The project the key belongs to.
     pub project_id: String,
-    /// The key's row id.
-    pub key_id: String,
+    /// The key's row id; `None` when a member's session made the request.
+    pub key_id: Option<String>,
 }
+
+/// The header a session names the project it acts on with (API keys know their project).
+pub const PROJECT_HEADER: &str = "x-vibariant-project";
 
 /// The bearer credential of the `Authorization` header, if any.
 fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
@@ -156,7 +177,7 @@ pub async fn project_for_api_key(state: &AppState, key: &str) -> Result<ApiKey, 
     if !secrets_equal(&stored_hash, &key_hash) {
         return Err(invalid());
     }
-    Ok(ApiKey { key_id: row.get(0), project_id: row.get(1) })
+    Ok(ApiKey { key_id: Some(row.get(0)), project_id: row.get(1) })
 }
 
 impl FromRequestParts<AppState> for ProjectAccess {
@@ -191,6 +212,14 @@ impl FromRequestParts<AppState> for ApiKey {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let session_cookie = session::cookie(&parts.headers, session::SESSION_COOKIE).is_some();
+        match bearer(parts)? {
+            Some(credential) if jwt::looks_like_jwt(credential) => {
+                return member_access(parts, state).await;
+            }
+            None if session_cookie => return member_access(parts, state).await,
+            _ => {}
+        }
         let credential = bearer(parts)?.ok_or_else(|| {
             ApiError::Unauthorized("an API key is required: Authorization: Bearer vv_sk_…".into())
         })?;
@@ -203,4 +232,47 @@ impl FromRequestParts<AppState> for ApiKey {
         }
         project_for_api_key(state, credential).await
     }
+}
+
+/// A member's session acting on the project named in [`PROJECT_HEADER`]: the person must be a
+/// member of exactly that project (otherwise 404, as for another project's resources).
+async fn member_access(parts: &Parts, state: &AppState) -> Result<ApiKey, ApiError> {
+    let person = session::person_checked(parts, state).await?;
+    let project_id = parts
+        .headers
+        .get(PROJECT_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request("a session must name its project: X-Vibariant-Project: <id>")
+        })?;
+    membership::require_member(state, &person.user_id, project_id).await?;
+    Ok(ApiKey { project_id: project_id.to_owned(), key_id: None })
+}
+
+/// Mounts the sign-in and membership routes (listed in [`crate::routes::ROUTES`]).
+pub fn mount(routes: Routes) -> Routes {
+    use axum::http::Method;
+    use axum::routing::{get, post};
+    routes
+        .add(Method::POST, "/v1/auth/magic-link", post(magic_link::request_link))
+        .add(Method::POST, "/v1/auth/magic-link/verify", post(magic_link::verify))
+        .add(Method::GET, "/auth/magic", get(magic_link::confirm_page))
+        .add(Method::POST, "/auth/magic", post(magic_link::confirm))
+        .add(Method::GET, "/v1/auth/github/start", get(github::start))
+        .add(Method::GET, "/v1/auth/github/callback", get(github::callback))
+        .add(Method::POST, "/v1/auth/device/code", post(device::code))
+        .add(Method::POST, "/v1/auth/device/token", post(device::token))
+        .add(Method::GET, "/device", get(device::page_get))
+        .add(Method::POST, "/device", post(device::page_post))
+        .add(Method::POST, "/v1/auth/refresh", post(session::refresh))
+        .add(Method::POST, "/v1/auth/logout", post(session::logout))
+        .add(Method::GET, "/v1/auth/me", get(session::me))
+        .add(Method::GET, "/v1/projects", get(membership::list_projects))
+        .add(Method::POST, "/v1/projects", post(membership::create_project))
+        .add(Method::GET, "/v1/projects/{project_id}/members", get(membership::list_members))
+        .add(Method::POST, "/v1/projects/{project_id}/invitations", post(membership::invite))
+        .add(Method::GET, "/v1/invitations", get(membership::my_invitations))
+        .add(Method::POST, "/v1/invitations/{invitation_id}/accept", post(membership::accept))
 }

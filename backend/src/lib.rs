@@ -92,7 +92,7 @@ async fn json_method_not_allowed(response: axum::response::Response) -> axum::re
 /// Mounts every route of [`routes::ROUTES`] on a router that still needs its state.
 pub fn routes() -> Routes {
     let cors = public_cors;
-    Routes::default()
+    let routes = Routes::default()
         .add(Method::GET, "/healthz", get(health::healthz))
         .add(Method::GET, "/readyz", get(health::readyz))
         .add(Method::GET, "/v1/openapi.json", get(health::openapi))
@@ -129,7 +129,8 @@ pub fn routes() -> Routes {
             Method::POST,
             "/v1/goal-candidates/{candidate_key}/confirm",
             post(goals::confirm_candidate),
-        )
+        );
+    auth::mount(routes)
 }
 
 /// The whole HTTP application over `state`; tests drive it without a socket.
@@ -192,7 +193,9 @@ pub async fn serve_on(
 ) -> anyhow::Result<()> {
     let draining = state.clone();
     let router = app(state.clone());
-    axum::serve(listener, router)
+    // The peer address feeds the per-IP rate limits of sign-in.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             shutdown.await;
             draining.set_draining();

@@ -19,8 +19,11 @@ pub enum Credential {
     Public,
     /// The public project token (header or `?token=`), or an API key of the project.
     ProjectToken,
-    /// A secret API key of the project.
+    /// A secret API key of the project, or a member's session naming the project in
+    /// `X-Vibariant-Project`.
     ApiKey,
+    /// A signed-in person: an access token (JWT) as bearer, or the session cookie.
+    Session,
 }
 
 /// One documented route.
@@ -48,7 +51,7 @@ const fn route(
     RouteSpec { method, path, credential, cors, summary }
 }
 
-use Credential::{ApiKey, ProjectToken, Public};
+use Credential::{ApiKey, ProjectToken, Public, Session};
 
 /// Every route the server serves.
 pub const ROUTES: &[RouteSpec] = &[
@@ -84,6 +87,25 @@ pub const ROUTES: &[RouteSpec] = &[
         ApiKey,
         "Confirm a candidate as a goal",
     ),
+    route(Method::POST, "/v1/auth/magic-link", Public, "Mail a sign-in link (always 202)"),
+    route(Method::POST, "/v1/auth/magic-link/verify", Public, "Trade a link's token for a session"),
+    route(Method::GET, "/auth/magic", Public, "Page the mailed link opens (button to sign in)"),
+    route(Method::POST, "/auth/magic", Public, "Sign the browser in with a link's token"),
+    route(Method::GET, "/v1/auth/github/start", Public, "Redirect to GitHub (state and PKCE)"),
+    route(Method::GET, "/v1/auth/github/callback", Public, "GitHub's redirect back: sign in"),
+    route(Method::POST, "/v1/auth/device/code", Public, "Start a device sign-in (RFC 8628)"),
+    route(Method::POST, "/v1/auth/device/token", Public, "Poll a device sign-in (RFC 8628)"),
+    route(Method::GET, "/device", Public, "Page where a person approves a device code"),
+    route(Method::POST, "/device", Session, "Approve or deny a device code (form, CSRF)"),
+    route(Method::POST, "/v1/auth/refresh", Public, "Rotate a refresh token for new tokens"),
+    route(Method::POST, "/v1/auth/logout", Session, "End the session"),
+    route(Method::GET, "/v1/auth/me", Session, "The signed-in person and their projects"),
+    route(Method::GET, "/v1/projects", Session, "The signed-in person's projects"),
+    route(Method::POST, "/v1/projects", Session, "Create a project owned by the person"),
+    route(Method::GET, "/v1/projects/{project_id}/members", Session, "Members and invitations"),
+    route(Method::POST, "/v1/projects/{project_id}/invitations", Session, "Invite by email"),
+    route(Method::GET, "/v1/invitations", Session, "Invitations to the person's email"),
+    route(Method::POST, "/v1/invitations/{invitation_id}/accept", Session, "Accept an invitation"),
 ];
 
 /// A router under construction that remembers what it mounted.
@@ -134,7 +156,8 @@ pub fn openapi() -> Value {
             Public => json!([]),
             ProjectToken => json!([{ "projectToken": [] }, { "projectTokenQuery": [] },
                                    { "apiKey": [] }]),
-            ApiKey => json!([{ "apiKey": [] }]),
+            ApiKey => json!([{ "apiKey": [] }, { "session": [], "project": [] }]),
+            Session => json!([{ "session": [] }, { "sessionCookie": [] }]),
         };
         operation.insert("security".into(), security);
         let parameters: Vec<Value> = path_parameters(spec.path)
@@ -177,7 +200,15 @@ pub fn openapi() -> Value {
                 "projectTokenQuery": { "type": "apiKey", "in": "query", "name": "token",
                                        "description": "The project token, for sendBeacon" },
                 "apiKey": { "type": "http", "scheme": "bearer",
-                            "description": "Secret API key vv_sk_…" }
+                            "description": "Secret API key vv_sk_…" },
+                "session": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                             "description": "A person's access token (15 min)" },
+                "sessionCookie": { "type": "apiKey", "in": "cookie", "name": "vv_session",
+                                   "description": "The browser's session; state-changing \
+                                                   calls echo the vv_csrf cookie in \
+                                                   X-CSRF-Token" },
+                "project": { "type": "apiKey", "in": "header", "name": "X-Vibariant-Project",
+                             "description": "The project a session acts on" }
             },
             "schemas": {
                 "Error": {

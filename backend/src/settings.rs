@@ -20,6 +20,8 @@ pub struct Config {
     pub secret_key: Option<String>,
     /// `VIBARIANT_PUBLIC_URL`: the URL clients reach the server at, used in printed snippets.
     pub public_url: Option<String>,
+    /// Mail and GitHub settings of sign-in (`VIBARIANT_SMTP_URL`, `VIBARIANT_GITHUB_*`, ...).
+    pub sign_in: crate::auth::sign_in::SignInSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -30,6 +32,7 @@ impl std::fmt::Debug for Config {
             .field("database", &redact_url(&self.database_url))
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<set>"))
             .field("public_url", &self.public_url)
+            .field("sign_in", &self.sign_in)
             .finish()
     }
 }
@@ -53,6 +56,7 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             secret_key: non_empty("VIBARIANT_SECRET_KEY"),
             public_url: non_empty("VIBARIANT_PUBLIC_URL"),
+            sign_in: crate::auth::sign_in::SignInSettings::from_lookup(&non_empty),
         })
     }
 

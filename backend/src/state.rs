@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::auth::TokenCache;
+use crate::auth::sign_in::SignIn;
 use crate::config::ClientConfigCache;
 use crate::settings::Config;
 use crate::store::Store;
@@ -19,6 +20,7 @@ struct Inner {
     store: Store,
     config: Config,
     tokens: TokenCache,
+    sign_in: SignIn,
     client_configs: Mutex<HashMap<String, ClientConfigCache>>,
     ready: RwLock<bool>,
 }
@@ -28,6 +30,7 @@ impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
         AppState {
             inner: Arc::new(Inner {
+                sign_in: SignIn::new(&config),
                 store,
                 config,
                 tokens: TokenCache::default(),
@@ -50,6 +53,11 @@ impl AppState {
     /// The public-token cache of the ingestion path.
     pub fn tokens(&self) -> &TokenCache {
         &self.inner.tokens
+    }
+
+    /// Sign-in: signing key, mailer, GitHub client, rate limits.
+    pub fn sign_in(&self) -> &SignIn {
+        &self.inner.sign_in
     }
 
     /// Per-project cached client configs (`GET /v1/config`).

@@ -8,8 +8,10 @@ use super::{DbKind, Store};
 use crate::secrets::now_ms;
 
 /// Every migration, in order: (version, name, SQL). Never edit one that has shipped; add one.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../../migrations/0001_initial.sql")),
+    (2, "sign_in", include_str!("../../migrations/0002_sign_in.sql")),
+];
 
 /// Applies the migrations not yet recorded in `schema_migrations`.
 pub(super) async fn run(store: &Store) -> anyhow::Result<()> {
