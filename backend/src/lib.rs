@@ -17,6 +17,8 @@ pub mod first_run;
 pub mod goals;
 pub mod health;
 pub mod ingest;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod projects;
 pub mod results;
 pub mod routes;

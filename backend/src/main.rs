@@ -14,7 +14,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the API on VIBARIANT_ADDR (creates a "local" project on an empty database).
+    /// Serve the API on VIBARIANT_ADDR (creates a "local" project on an empty database), or
+    /// as a Lambda function when AWS_LAMBDA_RUNTIME_API is set.
     Serve,
     /// Create a project and print its public token and a secret API key, once.
     CreateProject {
@@ -29,6 +30,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::from_env()?;
     match cli.command.unwrap_or(Command::Serve) {
+        #[cfg(feature = "lambda")]
+        Command::Serve if vibariant_backend::lambda::runtime_present() => {
+            vibariant_backend::lambda::run(config).await
+        }
         Command::Serve => vibariant_backend::serve(config).await,
         Command::CreateProject { name } => {
             let store = Store::connect(&config.database_url).await?;
