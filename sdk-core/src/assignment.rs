@@ -37,6 +37,8 @@ use core::hash::Hasher;
 use fnv::FnvHasher;
 use thiserror::Error;
 
+use crate::text::{split_byte, split_once_byte};
+
 /// Number of hash buckets; weights and coverage are resolved to this granularity (0.01 %).
 pub const BUCKETS: u32 = 10_000;
 
@@ -190,8 +192,8 @@ pub fn forced_variant<'a>(vv_force: &'a str, experiment_key: &str) -> Option<&'a
 
 /// Every well-formed `(experiment_key, variant)` pair of a `vv_force` value, in order.
 pub fn forced_variants(vv_force: &str) -> impl Iterator<Item = (&str, &str)> {
-    vv_force.split(',').filter_map(|entry| {
-        let (key, variant) = entry.split_once(':')?;
+    split_byte(vv_force, b',').filter_map(|entry| {
+        let (key, variant) = split_once_byte(entry, b':')?;
         let (key, variant) = (key.trim(), variant.trim());
         (!key.is_empty() && !variant.is_empty()).then_some((key, variant))
     })

@@ -96,7 +96,8 @@ impl GoalCategory {
         Self::ALL.into_iter().find(|category| category.as_str() == name)
     }
 
-    fn index(self) -> usize {
+    /// The position in [`GoalCategory::ALL`] (declaration order).
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 }
@@ -119,145 +120,139 @@ impl GoalCandidate {
 
 use GoalCategory::*;
 
-// The phrase tables are packed by hand: one phrase per line, as rustfmt would lay them out,
-// would make them five times longer and harder to scan per language.
+// Each table packs its phrases into one `&str` separated by `|`, scanned in place by
+// [`contains_any`]: a `&[&str]` would cost eight bytes of pointer and length per phrase in the
+// WebAssembly data (about 2 KB here), bytes that gzip cannot squeeze. `concat!` keeps the lines
+// under 100 characters.
 
 /// Phrases of the visible text, normalised (see the module doc), with their strength.
 #[rustfmt::skip]
-const TEXT_PHRASES: &[(GoalCategory, f32, &[&str])] = &[
+const TEXT_PHRASES: &[(GoalCategory, f32, &str)] = &[
     (
         SignUp,
         0.9,
-        &[
-            "sign up", "signup", "register", "create account", "create an account",
-            "create your account", "create my account", "join now", "join for free", "join free",
-            "registrate", "registrarse", "registrese", "crear cuenta", "crea tu cuenta",
-            "inscribete", "s inscrire", "inscrivez vous", "creer un compte", "creer mon compte",
-            "registrieren", "jetzt registrieren", "konto erstellen", "konto anlegen",
-        ],
+        concat!(
+            "sign up|signup|register|create account|create an account|create your account|",
+            "create my account|join now|join for free|join free|registrate|registrarse|",
+            "registrese|crear cuenta|crea tu cuenta|inscribete|s inscrire|inscrivez vous|",
+            "creer un compte|creer mon compte|registrieren|jetzt registrieren|konto erstellen|",
+            "konto anlegen",
+        ),
     ),
-    (SignUp, 0.7, &["get started", "join", "empezar", "commencer", "loslegen", "inscription"]),
+    (SignUp, 0.7, "get started|join|empezar|commencer|loslegen|inscription"),
     (
         Purchase,
         0.9,
-        &[
-            "buy", "buy now", "purchase", "complete purchase", "order now", "place order",
-            "place my order", "pay now", "pay", "comprar", "comprar ahora", "pagar ahora",
-            "acheter", "acheter maintenant", "commander", "payer", "kaufen", "jetzt kaufen",
-            "bestellen", "jetzt bestellen", "zahlungspflichtig bestellen", "bezahlen",
-        ],
+        concat!(
+            "buy|buy now|purchase|complete purchase|order now|place order|place my order|pay now|",
+            "pay|comprar|comprar ahora|pagar ahora|acheter|acheter maintenant|commander|payer|",
+            "kaufen|jetzt kaufen|bestellen|jetzt bestellen|zahlungspflichtig bestellen|bezahlen",
+        ),
     ),
-    (Purchase, 0.7, &["get it now", "upgrade", "upgrade now", "go pro"]),
+    (Purchase, 0.7, "get it now|upgrade|upgrade now|go pro"),
     (
         Checkout,
         0.9,
-        &[
-            "checkout", "check out", "proceed to checkout", "go to checkout",
-            "continue to checkout",
-            "finalizar compra", "tramitar pedido", "ir a pagar", "ir al pago",
-            "passer la commande", "passer commande", "valider mon panier", "paiement",
-            "zur kasse", "kasse", "weiter zur kasse",
-        ],
+        concat!(
+            "checkout|check out|proceed to checkout|go to checkout|continue to checkout|",
+            "finalizar compra|tramitar pedido|ir a pagar|ir al pago|passer la commande|",
+            "passer commande|valider mon panier|paiement|zur kasse|kasse|weiter zur kasse",
+        ),
     ),
     (
         AddToCart,
         0.95,
-        &[
-            "add to cart", "add to bag", "add to basket", "anadir al carrito",
-            "agregar al carrito", "anadir a la cesta", "ajouter au panier", "in den warenkorb",
-            "zum warenkorb hinzufugen", "in den einkaufswagen",
-        ],
+        concat!(
+            "add to cart|add to bag|add to basket|anadir al carrito|agregar al carrito|",
+            "anadir a la cesta|ajouter au panier|in den warenkorb|zum warenkorb hinzufugen|",
+            "in den einkaufswagen",
+        ),
     ),
     (
         Subscribe,
         0.92,
-        &[
-            "subscribe", "subscribe now", "newsletter", "join the newsletter", "get updates",
-            "notify me", "join the waitlist", "join waitlist", "suscribirse", "suscribete",
-            "suscribirme", "s abonner", "abonnez vous", "abonnieren", "jetzt abonnieren",
-        ],
+        concat!(
+            "subscribe|subscribe now|newsletter|join the newsletter|get updates|notify me|",
+            "join the waitlist|join waitlist|suscribirse|suscribete|suscribirme|s abonner|",
+            "abonnez vous|abonnieren|jetzt abonnieren",
+        ),
     ),
     (
         StartTrial,
         0.95,
-        &[
-            "start free trial", "start your free trial", "free trial", "start trial",
-            "start my trial", "try free", "try it free", "try for free", "try free for",
-            "prueba gratis", "prueba gratuita", "empieza gratis", "essai gratuit",
-            "essayer gratuitement", "commencer l essai", "kostenlos testen", "gratis testen",
-            "testversion", "jetzt testen",
-        ],
+        concat!(
+            "start free trial|start your free trial|free trial|start trial|start my trial|",
+            "try free|try it free|try for free|try free for|prueba gratis|prueba gratuita|",
+            "empieza gratis|essai gratuit|essayer gratuitement|commencer l essai|",
+            "kostenlos testen|gratis testen|testversion|jetzt testen",
+        ),
     ),
     (
         BookDemo,
         0.95,
-        &[
-            "book a demo", "request a demo", "schedule a demo", "get a demo", "book demo",
-            "request demo", "see a demo", "book a call", "schedule a call", "solicitar demo",
-            "solicita una demo", "reservar demo", "reservar una demo", "demander une demo",
-            "reserver une demo", "demo anfragen", "demo buchen", "demo vereinbaren",
-        ],
+        concat!(
+            "book a demo|request a demo|schedule a demo|get a demo|book demo|request demo|",
+            "see a demo|book a call|schedule a call|solicitar demo|solicita una demo|",
+            "reservar demo|reservar una demo|demander une demo|reserver une demo|demo anfragen|",
+            "demo buchen|demo vereinbaren",
+        ),
     ),
     (
         Contact,
         0.85,
-        &[
-            "contact us", "contact sales", "talk to sales", "get in touch", "send message",
-            "send a message", "contactanos", "contacta con nosotros", "enviar mensaje",
-            "contactez nous", "nous contacter", "envoyer le message", "kontaktieren sie uns",
-            "kontakt aufnehmen", "nachricht senden",
-        ],
+        concat!(
+            "contact us|contact sales|talk to sales|get in touch|send message|send a message|",
+            "contactanos|contacta con nosotros|enviar mensaje|contactez nous|nous contacter|",
+            "envoyer le message|kontaktieren sie uns|kontakt aufnehmen|nachricht senden",
+        ),
     ),
-    (Contact, 0.7, &["contact", "contacto", "kontakt"]),
+    (Contact, 0.7, "contact|contacto|kontakt"),
     (
         Download,
         0.9,
-        &[
-            "download", "download now", "download free", "get the app", "install", "install now",
-            "descargar", "descargar ahora", "telecharger", "herunterladen", "jetzt herunterladen",
-        ],
+        concat!(
+            "download|download now|download free|get the app|install|install now|descargar|",
+            "descargar ahora|telecharger|herunterladen|jetzt herunterladen",
+        ),
     ),
 ];
 
 /// Words in an `href` path, `id` or `name`, matched as whole words after normalisation (so
 /// `sign-up`, `sign_up` and `/sign/up` all read `sign up`).
 #[rustfmt::skip]
-const ATTRIBUTE_HINTS: &[(GoalCategory, &[&str])] = &[
-    (SignUp, &["signup", "sign up", "register", "registration", "create account", "join"]),
-    (Purchase, &["buy", "purchase", "order", "pay", "payment"]),
-    (Checkout, &["checkout", "check out"]),
-    (AddToCart, &["add to cart", "addtocart", "add to bag", "cart add"]),
-    (Subscribe, &["subscribe", "newsletter", "waitlist"]),
-    (StartTrial, &["trial", "free trial", "start trial"]),
-    (BookDemo, &["demo", "book demo", "request demo"]),
-    (Contact, &["contact", "contact us"]),
-    (Download, &["download", "downloads"]),
+const ATTRIBUTE_HINTS: &[(GoalCategory, &str)] = &[
+    (SignUp, "signup|sign up|register|registration|create account|join"),
+    (Purchase, "buy|purchase|order|pay|payment"),
+    (Checkout, "checkout|check out"),
+    (AddToCart, "add to cart|addtocart|add to bag|cart add"),
+    (Subscribe, "subscribe|newsletter|waitlist"),
+    (StartTrial, "trial|free trial|start trial"),
+    (BookDemo, "demo|book demo|request demo"),
+    (Contact, "contact|contact us"),
+    (Download, "download|downloads"),
 ];
 
 /// File endings in an `href` that mean a download.
 #[rustfmt::skip]
-const DOWNLOAD_EXTENSIONS: &[&str] =
-    &[".pdf", ".zip", ".dmg", ".exe", ".msi", ".pkg", ".apk", ".deb", ".rpm", ".tar.gz", ".csv"];
+const DOWNLOAD_EXTENSIONS: &str = ".pdf|.zip|.dmg|.exe|.msi|.pkg|.apk|.deb|.rpm|.tar.gz|.csv";
 
 /// Phrases that rule an element out.
 #[rustfmt::skip]
-const VETO_PHRASES: &[&str] = &[
-    "cancel", "close", "dismiss", "no thanks", "not now", "maybe later", "log out", "logout",
-    "sign out", "signout", "unsubscribe", "accept cookies", "accept all", "reject all",
-    "cookie", "cookies", "cookie settings", "cancelar", "cerrar", "cerrar sesion",
-    "aceptar cookies", "aceptar todo", "annuler", "fermer", "se deconnecter", "deconnexion",
-    "tout accepter", "tout refuser", "abbrechen", "schliessen", "abmelden", "ausloggen",
-    "alle akzeptieren", "alle ablehnen",
-];
+const VETO_PHRASES: &str = concat!(
+    "cancel|close|dismiss|no thanks|not now|maybe later|log out|logout|sign out|signout|",
+    "unsubscribe|accept cookies|accept all|reject all|cookie|cookies|cookie settings|cancelar|",
+    "cerrar|cerrar sesion|aceptar cookies|aceptar todo|annuler|fermer|se deconnecter|deconnexion|",
+    "tout accepter|tout refuser|abbrechen|schliessen|abmelden|ausloggen|alle akzeptieren|",
+    "alle ablehnen",
+);
 
 /// Phrases and roles that make a conversion unlikely without ruling it out.
 #[rustfmt::skip]
-const DAMPING_PHRASES: &[&str] = &[
-    "log in", "login", "sign in", "signin", "learn more", "read more", "more info", "back",
-    "iniciar sesion", "entrar", "se connecter", "connexion", "en savoir plus", "anmelden",
-    "einloggen", "mehr erfahren",
-];
-const DAMPING_ROLES: &[&str] = &["menuitem", "tab", "navigation", "option", "checkbox", "switch"];
+const DAMPING_PHRASES: &str = concat!(
+    "log in|login|sign in|signin|learn more|read more|more info|back|iniciar sesion|entrar|",
+    "se connecter|connexion|en savoir plus|anmelden|einloggen|mehr erfahren",
+);
+const DAMPING_ROLES: &str = "menuitem|tab|navigation|option|checkbox|switch";
 
 const DAMPING_FACTOR: f32 = 0.4;
 const LONG_TEXT_CHARS: usize = 60;
@@ -285,8 +280,8 @@ pub fn score_element(element: &ElementDescription) -> Option<GoalCandidate> {
     let mut miss = [1.0_f32; GoalCategory::ALL.len()];
     let mut add = |category: GoalCategory, strength: f32| miss[category.index()] *= 1.0 - strength;
 
-    for (category, strength, phrases) in TEXT_PHRASES {
-        if contains_any(&text, phrases) || contains_any(&label, phrases) {
+    for (category, strength, packed) in TEXT_PHRASES {
+        if contains_any(&text, packed) || contains_any(&label, packed) {
             add(*category, *strength);
         }
     }
@@ -319,7 +314,7 @@ pub fn score_element(element: &ElementDescription) -> Option<GoalCandidate> {
     confidence *= element_factor(&tag, &element_type, &role);
     if contains_any(&text, DAMPING_PHRASES)
         || contains_any(&label, DAMPING_PHRASES)
-        || DAMPING_ROLES.iter().any(|damping| role.trim() == *damping)
+        || phrases(DAMPING_ROLES).any(|damping| role.trim().as_bytes() == damping)
     {
         confidence *= DAMPING_FACTOR;
     }
@@ -337,7 +332,7 @@ fn score_href(href: &str, add: &mut impl FnMut(GoalCategory, f32)) {
     }
     // Only the path counts: a query string or fragment names tracking noise, not intent.
     let path = lower.split(['?', '#']).next().unwrap_or_default();
-    if DOWNLOAD_EXTENSIONS.iter().any(|extension| path.ends_with(extension)) {
+    if phrases(DOWNLOAD_EXTENSIONS).any(|extension| path.as_bytes().ends_with(extension)) {
         add(Download, HREF_STRENGTH);
     }
     let words = normalise(path);
@@ -356,17 +351,14 @@ fn score_fields(element: &ElementDescription, add: &mut impl FnMut(GoalCategory,
     for field in &element.fields {
         let field_type = field.field_type.as_deref().map(normalise).unwrap_or_default();
         let name = field.name.as_deref().map(normalise).unwrap_or_default();
-        let is = |word: &str| has_word(&field_type, word) || has_word(&name, word);
+        let is = |words: &str| contains_any(&field_type, words) || contains_any(&name, words);
         if is("password") {
             passwords += 1;
-        } else if is("email") || is("mail") {
+        } else if is("email|mail") {
             emails += 1;
-        } else if ["card", "cardnumber", "cc number", "cc", "cvc", "cvv", "expiry", "iban"]
-            .iter()
-            .any(|word| is(word))
-        {
+        } else if is("card|cardnumber|cc number|cc|cvc|cvv|expiry|iban") {
             cards += 1;
-        } else if is("textarea") || is("message") {
+        } else if is("textarea|message") {
             messages += 1;
         }
     }
@@ -452,16 +444,21 @@ fn normalise_case(raw: &str) -> String {
     raw.trim().to_ascii_lowercase()
 }
 
-fn contains_any(words: &str, phrases: &[&str]) -> bool {
-    phrases.iter().any(|phrase| has_word(words, phrase))
+/// The phrases of a packed table (see the tables above), as bytes.
+fn phrases(packed: &str) -> impl Iterator<Item = &[u8]> {
+    packed.as_bytes().split(|byte| *byte == b'|')
+}
+
+/// Whether the normalised `words` contain any phrase of the `packed` table as whole words.
+fn contains_any(words: &str, packed: &str) -> bool {
+    phrases(packed).any(|phrase| has_word(words.as_bytes(), phrase))
 }
 
 /// Whether the normalised `words` (space at both ends) contain `phrase` as whole words.
 ///
 /// A byte scan from each word start rather than `str::contains`: the string searcher and its
 /// char-boundary panics would add kilobytes to the WebAssembly for inputs this short.
-fn has_word(words: &str, phrase: &str) -> bool {
-    let (words, phrase) = (words.as_bytes(), phrase.as_bytes());
+fn has_word(words: &[u8], phrase: &[u8]) -> bool {
     words.iter().enumerate().any(|(space, byte)| {
         *byte == b' '
             && words.get(space + 1..).is_some_and(|rest| {

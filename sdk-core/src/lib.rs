@@ -27,6 +27,7 @@ pub mod assignment;
 pub mod event;
 pub mod goal;
 pub mod outbox;
+mod text;
 
 #[cfg(feature = "wasm")]
 // The wasm-bindgen macros expand to unsafe glue; this module writes none by hand.

@@ -23,7 +23,6 @@
 //! Time (`now_ms`, milliseconds as JavaScript's `Date.now()` gives them) and randomness (the
 //! jitter, a number in `0..1`) come in as arguments: the core has no clock and no RNG.
 
-use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -154,7 +153,10 @@ struct InFlight {
 #[derive(Debug)]
 pub struct Outbox {
     config: OutboxConfig,
-    queue: VecDeque<Queued>,
+    /// Oldest first. A `Vec` rather than a `VecDeque`: the queue holds a few hundred small
+    /// entries at most, so shifting them on the rare front removal costs nothing noticeable,
+    /// while `VecDeque`'s ring buffer (growth, rotation, split) costs kilobytes of WebAssembly.
+    queue: Vec<Queued>,
     in_flight: Vec<InFlight>,
     next_batch: u32,
     consecutive_failures: u32,
@@ -173,7 +175,7 @@ impl Outbox {
     pub fn new(config: OutboxConfig) -> Self {
         Self {
             config,
-            queue: VecDeque::new(),
+            queue: Vec::new(),
             in_flight: Vec::new(),
             next_batch: 1,
             consecutive_failures: 0,
@@ -216,11 +218,11 @@ impl Outbox {
         }
         let evicted = if self.queue.len() >= self.config.max_queued.max(1) {
             self.dropped += 1;
-            self.queue.pop_front().map(|oldest| oldest.id)
+            self.pop_oldest().map(|oldest| oldest.id)
         } else {
             None
         };
-        self.queue.push_back(Queued { id: id.into(), bytes, queued_at_ms: now_ms, attempts: 0 });
+        self.queue.push(Queued { id: id.into(), bytes, queued_at_ms: now_ms, attempts: 0 });
         match evicted {
             Some(id) => Push::QueuedDroppingOldest(id),
             None => Push::Queued,
@@ -229,7 +231,7 @@ impl Outbox {
 
     /// Whether to flush now, and why. Backoff holds back every reason except page hide.
     pub fn due(&self, now_ms: f64, page_hidden: bool) -> Option<FlushReason> {
-        let oldest = self.queue.front()?;
+        let oldest = self.queue.first()?;
         if page_hidden {
             return Some(FlushReason::PageHide);
         }
@@ -265,7 +267,7 @@ impl Outbox {
 
         // `split_off` rather than `drain`: same effect, a fraction of the WebAssembly code.
         let rest = self.queue.split_off(count);
-        let events = Vec::from(core::mem::replace(&mut self.queue, rest));
+        let events = core::mem::replace(&mut self.queue, rest);
         let id = self.next_batch;
         self.next_batch = self.next_batch.wrapping_add(1).max(1);
         let event_ids = events.iter().map(|event| event.id.clone()).collect();
@@ -308,24 +310,33 @@ impl Outbox {
         let retry_at_ms = now_ms + self.backoff_ms(random);
         self.retry_at_ms = Some(retry_at_ms);
 
-        let mut given_up = Vec::new();
-        // Back to the front in their original order, so the oldest still go first.
-        for mut event in events.into_iter().rev() {
+        let mut spent = Vec::new();
+        let mut queue = Vec::with_capacity(events.len() + self.queue.len());
+        for mut event in events {
             event.attempts += 1;
             if event.attempts >= self.config.max_attempts {
-                given_up.push(event.id);
+                spent.push(event.id);
             } else {
-                self.queue.push_front(event);
+                queue.push(event);
             }
         }
-        while self.queue.len() > self.config.max_queued.max(1) {
-            if let Some(oldest) = self.queue.pop_front() {
-                given_up.push(oldest.id);
-            }
-        }
-        given_up.reverse();
+        // Back to the front in their original order, so the oldest still go first.
+        queue.append(&mut self.queue);
+        // Then the queue is trimmed to its limit from the front (the oldest).
+        let excess = queue.len().saturating_sub(self.config.max_queued.max(1));
+        self.queue = queue.split_off(excess);
+        // Reported as the events were taken out one by one and the list then reversed: the
+        // trimmed ones newest first, then the spent ones oldest first.
+        let mut given_up: Vec<String> = queue.into_iter().rev().map(|event| event.id).collect();
+        given_up.append(&mut spent);
         self.dropped += given_up.len() as u64;
         Settlement::Retrying { retry_at_ms, given_up }
+    }
+
+    /// Removes the oldest queued event. Guarded by hand so that `Vec::remove`'s bounds check,
+    /// and its panic message, fold away.
+    fn pop_oldest(&mut self) -> Option<Queued> {
+        if self.queue.is_empty() { None } else { Some(self.queue.remove(0)) }
     }
 
     /// The pause after the current run of failures: `base * 2^(failures - 1)` capped at

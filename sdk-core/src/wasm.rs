@@ -29,6 +29,7 @@ use crate::assignment::{self, AssignmentError, AssignmentRequest};
 use crate::event::{ElementDescription, FormField};
 use crate::goal::{self, GoalCategory};
 use crate::outbox::{self, FlushReason, OutboxConfig, Push};
+use crate::text::{split_byte, split_once_byte};
 
 /// The heap allocator (the crate is `no_std` here, see `lib.rs`): a coalescing free list,
 /// a fifth of the size of std's dlmalloc.
@@ -119,13 +120,13 @@ pub fn score_element(
     name: Option<String>,
     fields: Option<String>,
 ) -> Vec<f64> {
-    let fields = fields
-        .as_deref()
-        .unwrap_or_default()
-        .lines()
+    // Split at `\n` rather than with `lines()`, which goes through `core`'s string searcher. A
+    // `\r` left at a line's end changes nothing: `normalise` reads it as a word separator and
+    // the name is trimmed.
+    let fields = split_byte(fields.as_deref().unwrap_or_default(), b'\n')
         .filter(|line| !line.trim().is_empty())
         .map(|line| {
-            let (field_type, name) = line.split_once(' ').unwrap_or((line, ""));
+            let (field_type, name) = split_once_byte(line, b' ').unwrap_or((line, ""));
             let present = |value: &str| (!value.is_empty()).then(|| value.to_owned());
             FormField { field_type: present(field_type), name: present(name.trim()) }
         })
@@ -143,8 +144,7 @@ pub fn score_element(
     };
     match goal::score_element(&element) {
         Some(candidate) => {
-            let index = GoalCategory::ALL.iter().position(|c| *c == candidate.category);
-            vec![index.unwrap_or_default() as f64, f64::from(candidate.confidence)]
+            vec![candidate.category.index() as f64, f64::from(candidate.confidence)]
         }
         None => Vec::new(),
     }
