@@ -102,6 +102,8 @@ const OPT_OUT_KEY = 'vv_optout';
 const ASSIGNMENTS_KEY = 'vv_asg';
 const CONFIG_KEY = 'vv_cfg';
 const USER_KEY = 'vv_uid';
+/** How long the config request may take before the cached copy is used alone. */
+const CONFIG_TIMEOUT_MS = 5_000;
 
 /** Creates the client. Never throws; on the server it returns an inert client. */
 export function createVibariant(options: VibariantOptions): Vibariant {
@@ -293,8 +295,12 @@ function browserClient(options: VibariantOptions, log: Log): Vibariant {
     const cached = readJson<CachedConfig>(CONFIG_KEY);
     const headers: Record<string, string> = { authorization: 'Bearer ' + token };
     if (cached?.etag) headers['if-none-match'] = cached.etag;
+    // A hanging API must not hold the page on the control: give up after CONFIG_TIMEOUT_MS and
+    // go on with the cached copy.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), CONFIG_TIMEOUT_MS);
     try {
-      const response = await fetch(apiUrl + '/v1/config', { headers });
+      const response = await fetch(apiUrl + '/v1/config', { headers, signal: abort.signal });
       if (response.status === 304) {
         log.info('config unchanged');
       } else if (response.ok) {
@@ -308,14 +314,21 @@ function browserClient(options: VibariantOptions, log: Log): Vibariant {
       }
     } catch (error) {
       log.once('config request failed; using the cached copy', error);
+    } finally {
+      clearTimeout(timer);
     }
   };
 
-  const loadingCore = (options.loadCore ?? (() => loadCore(options.wasm)))()
+  // Through a resolved promise, so that even a loader that throws synchronously ends up in
+  // the fallback below rather than in createVibariant.
+  const loadingCore = Promise.resolve()
+    .then(options.loadCore ?? (() => loadCore(options.wasm)))
     .then((loaded) => {
       core = loaded;
       outbox.attach(loaded.policy());
       log.info('core ready');
+      // With a cached config the variants are known now; the network may take longer.
+      if (config) notify();
     })
     .catch((error) => {
       log.once('WebAssembly could not be instantiated; variants fall back to control', error);

@@ -123,6 +123,15 @@ export function createOutbox(options: OutboxOptions): Outbox {
           body: payload,
         });
         status = response.status;
+        // The backend keeps the good events of a batch and lists the others; say which.
+        if (log.on && response.ok) {
+          response
+            .json()
+            .then((report: { rejected?: unknown[] }) => {
+              if (report.rejected?.length) log.info('the backend rejected events', report.rejected);
+            })
+            .catch(() => {});
+        }
       } catch (error) {
         log.info('event delivery failed (network)', error);
       }

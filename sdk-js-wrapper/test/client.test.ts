@@ -133,6 +133,21 @@ describe('variants', () => {
     expect(offline.getVariant('hero-cta', ['control', 'bold'])).toBe('bold');
   });
 
+  it('shows the assignment from the cached config before a slow API answers', async () => {
+    await client().ready;
+    localStorage.removeItem('vv_asg');
+    let answer: (response: Response) => void = () => {};
+    configResponse = () => new Promise<Response>((resolve) => (answer = resolve)) as never;
+    const c = client();
+    const notified = new Promise<void>((resolve) => c.subscribe(resolve));
+    await notified;
+    expect(c.status()).toBe('loading');
+    expect(c.peekVariant('hero-cta', ['control', 'bold'])).toBe('bold');
+    answer(Response.json(CONFIG));
+    await c.ready;
+    expect(c.status()).toBe('ready');
+  });
+
   it('revalidates the config with its ETag', async () => {
     configResponse = () => Response.json(CONFIG, { headers: { etag: '"v1"' } });
     await client().ready;
@@ -169,6 +184,9 @@ describe('never breaking the host', () => {
       },
     });
     await c.ready;
+    expect(c.status(), 'a browser client that fell back, not the inert server one').toBe(
+      'fallback',
+    );
     expect(() => c.getVariant('x', [] as string[])).not.toThrow();
     expect(() => c.track(undefined as unknown as string, { a: {} as never })).not.toThrow();
     expect(() => c.identify(null as unknown as string)).not.toThrow();
