@@ -298,8 +298,8 @@ pub async fn page_post(
     let Ok(decision) = serde_urlencoded::from_bytes::<Decision>(&body) else {
         return page(StatusCode::BAD_REQUEST, "Not understood", "<p>The form is malformed.</p>");
     };
-    let person = match person_in(&parts, &state).await {
-        Ok(Some((person, _))) => person,
+    let (person, source) = match person_in(&parts, &state).await {
+        Ok(Some(found)) => found,
         _ => {
             let code = normalize_user_code(&decision.user_code).unwrap_or_default();
             return page(
@@ -309,7 +309,8 @@ pub async fn page_post(
             );
         }
     };
-    if !csrf_ok(&parts.headers, Some(&decision.csrf)) {
+    // A bearer token cannot be sent by another site's form; only the cookie needs the check.
+    if source == SessionSource::Cookie && !csrf_ok(&parts.headers, Some(&decision.csrf)) {
         return page(
             StatusCode::FORBIDDEN,
             "Refused",
