@@ -331,7 +331,11 @@ fn score_href(href: &str, add: &mut impl FnMut(GoalCategory, f32)) {
         return;
     }
     // Only the path counts: a query string or fragment names tracking noise, not intent.
-    let path = lower.split(['?', '#']).next().unwrap_or_default();
+    // A byte scan rather than `split(['?', '#'])`, whose char-set searcher decodes UTF-8.
+    let path = match lower.bytes().position(|byte| byte == b'?' || byte == b'#') {
+        Some(end) => lower.get(..end).unwrap_or_default(),
+        None => &lower,
+    };
     if phrases(DOWNLOAD_EXTENSIONS).any(|extension| path.as_bytes().ends_with(extension)) {
         add(Download, HREF_STRENGTH);
     }

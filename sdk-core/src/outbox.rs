@@ -128,6 +128,15 @@ impl Settlement {
             Self::UnknownBatch => &[],
         }
     }
+
+    /// [`Settlement::finished_ids`], by value: no copy of the ids.
+    pub fn into_finished_ids(self) -> Vec<String> {
+        match self {
+            Self::Delivered(ids) | Self::Rejected(ids) => ids,
+            Self::Retrying { given_up, .. } => given_up,
+            Self::UnknownBatch => Vec::new(),
+        }
+    }
 }
 
 /// Whether a send that ended with `status` is worth retrying (0 stands for a network error).
@@ -507,6 +516,7 @@ mod tests {
             let settled = outbox.settle(batch.id, 503, 0.0, 0.5);
             let given_up = settled.finished_ids();
             assert_eq!(given_up.is_empty(), attempt < 6, "attempt {attempt}");
+            assert_eq!(settled.clone().into_finished_ids(), given_up);
         }
         assert_eq!(outbox.queued(), 0);
         assert_eq!(outbox.dropped(), 1);

@@ -242,8 +242,7 @@ impl WasmOutbox {
     /// `0..1` for jitter). Returns the ids whose payloads can be forgotten: delivered or
     /// dropped. Retried events stay queued; see `retryAt`.
     pub fn settle(&mut self, batch: u32, status: u16, now_ms: f64, random: f64) -> Vec<String> {
-        let settlement = self.0.settle(batch, status, now_ms, random);
-        settlement.finished_ids().to_vec()
+        self.0.settle(batch, status, now_ms, random).into_finished_ids()
     }
 
     /// When sending may resume after a failure, or `undefined`.
