@@ -8,8 +8,9 @@
 /// `text.split_once(separator)` for an ASCII `separator`.
 pub(crate) fn split_once_byte(text: &str, separator: u8) -> Option<(&str, &str)> {
     let at = text.bytes().position(|byte| byte == separator)?;
-    // `get` cannot fail at an ASCII byte; it avoids the boundary panic of slicing.
-    Some((text.get(..at)?, text.get(at + 1..)?))
+    // Checked splits cannot fail at an ASCII byte; they avoid the boundary panic of slicing.
+    let (head, tail) = text.split_at_checked(at)?;
+    Some((head, tail.get(1..)?))
 }
 
 /// `text.split(separator)` for an ASCII `separator`: every piece, empty ones included.
