@@ -5,18 +5,18 @@
 //! JavaScript `Error` whose message is the error kind (`weights_do_not_sum_to_one`), and goal
 //! scores as a two-number array.
 //!
+//! Only what the SDK calls is exported: every export costs glue and WebAssembly that each
+//! visitor downloads. The SDK parses `vv_force` and makes event ids itself (with
+//! `crypto.getRandomValues`), and the full Rust API stays available natively.
+//!
 //! Exports:
-//! - `bucket(visitor, experiment)`: the bucket, `0..10000`.
-//! - `assign(visitor, experiment, weights, coverage)`: the variant index, or `undefined` when
-//!   not in the experiment; throws on invalid input.
-//! - `resolve(visitor, experiment, weights, coverage, forced?, sticky?)`: the same, applying
-//!   forced then sticky indices first.
-//! - `forcedVariant(vvForce, experiment)`: the variant name a `vv_force` value forces.
-//! - `eventId()`: a fresh 22-character event id from `crypto.getRandomValues`.
+//! - `resolve(visitor, experiment, weights, coverage, forced?, sticky?)`: the variant index
+//!   (forced, then sticky, then hashed), or `undefined` when the visitor is not in the
+//!   experiment; throws on invalid input.
 //! - `scoreElement(tag, text?, ariaLabel?, role?, type?, href?, id?, name?, fields?)`:
 //!   `[categoryIndex, confidence]`, or `[]`; `fields` holds one `type name` pair per line.
 //! - `goalCategory(index)`: the category's snake_case name; `goalThreshold()`: the threshold.
-//! - `new Outbox()` / `Outbox.withLimits(...)`: the batch policy of [`crate::outbox`].
+//! - `new Outbox()`: the batch policy of [`crate::outbox`] with its default limits.
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
@@ -28,7 +28,7 @@ use wasm_bindgen::prelude::*;
 use crate::assignment::{self, AssignmentError, AssignmentRequest};
 use crate::event::{ElementDescription, FormField};
 use crate::goal::{self, GoalCategory};
-use crate::outbox::{self, FlushReason, OutboxConfig, Push};
+use crate::outbox::{self, FlushReason, Push};
 use crate::text::{split_byte, split_once_byte};
 
 /// The heap allocator (the crate is `no_std` here, see `lib.rs`): a coalescing free list,
@@ -52,24 +52,6 @@ fn to_js(error: AssignmentError) -> JsError {
     JsError::new(error.kind())
 }
 
-/// The bucket of a visitor in an experiment.
-#[wasm_bindgen]
-pub fn bucket(visitor_id: &str, experiment_key: &str) -> u32 {
-    assignment::bucket(visitor_id, experiment_key)
-}
-
-/// The hashed variant index, or `undefined` when the visitor is not in the experiment.
-#[wasm_bindgen]
-pub fn assign(
-    visitor_id: &str,
-    experiment_key: &str,
-    weights: &[f64],
-    coverage: f64,
-) -> Result<Option<u32>, JsError> {
-    let index = assignment::assign(visitor_id, experiment_key, weights, coverage).map_err(to_js)?;
-    Ok(index.map(|index| index as u32))
-}
-
 /// Forced, then sticky, then hashed variant index; `undefined` when not in the experiment.
 #[wasm_bindgen]
 pub fn resolve(
@@ -90,20 +72,6 @@ pub fn resolve(
     };
     let assignment = assignment::resolve(&request).map_err(to_js)?;
     Ok(assignment.variant().map(|index| index as u32))
-}
-
-/// The variant forced for `experiment_key` by a decoded `vv_force` query value.
-#[wasm_bindgen(js_name = forcedVariant)]
-pub fn forced_variant(vv_force: &str, experiment_key: &str) -> Option<String> {
-    assignment::forced_variant(vv_force, experiment_key).map(String::from)
-}
-
-/// A new event id from 16 bytes of `crypto.getRandomValues`.
-#[wasm_bindgen(js_name = eventId)]
-pub fn event_id() -> Result<String, JsError> {
-    let mut random = [0u8; 16];
-    getrandom::fill(&mut random).map_err(|_| JsError::new("no_random_source"))?;
-    Ok(crate::event::event_id(&random))
 }
 
 /// Scores an element: `[categoryIndex, confidence]`, or an empty array when nothing matches.
@@ -167,16 +135,13 @@ pub fn goal_threshold() -> f64 {
 #[derive(Debug, Default)]
 pub struct WasmOutbox(outbox::Outbox);
 
-/// Events to send together: `ids` in order, `bytes` of body; pass `id` back to `settle`.
+/// Events to send together: `ids` in order; pass `id` back to `settle`.
 #[wasm_bindgen(getter_with_clone)]
 #[derive(Debug)]
 pub struct Batch {
     /// Handle for `Outbox.settle`.
     #[wasm_bindgen(readonly)]
     pub id: u32,
-    /// Body size in bytes, envelope included.
-    #[wasm_bindgen(readonly)]
-    pub bytes: u32,
     /// Event ids, oldest first.
     #[wasm_bindgen(readonly)]
     pub ids: Vec<String>,
@@ -188,23 +153,6 @@ impl WasmOutbox {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// An outbox with other limits; the byte limit and backoff keep their defaults.
-    #[wasm_bindgen(js_name = withLimits)]
-    pub fn with_limits(
-        max_queued: u32,
-        flush_count: u32,
-        flush_age_ms: f64,
-        max_attempts: u32,
-    ) -> Self {
-        Self(outbox::Outbox::new(OutboxConfig {
-            max_queued: max_queued as usize,
-            flush_count: flush_count as usize,
-            flush_age_ms,
-            max_attempts,
-            ..OutboxConfig::default()
-        }))
     }
 
     /// Queues an event whose JSON is `bytes` long (UTF-8). Returns the id of an event dropped
@@ -231,11 +179,7 @@ impl WasmOutbox {
 
     /// The next batch, or `undefined` when the queue is empty.
     pub fn take(&mut self) -> Option<Batch> {
-        self.0.take_batch().map(|batch| Batch {
-            id: batch.id,
-            bytes: batch.bytes as u32,
-            ids: batch.event_ids,
-        })
+        self.0.take_batch().map(|batch| Batch { id: batch.id, ids: batch.event_ids })
     }
 
     /// Records the answer to batch `batch` (HTTP status, 0 for a network error; `random` in
@@ -249,17 +193,5 @@ impl WasmOutbox {
     #[wasm_bindgen(getter, js_name = retryAt)]
     pub fn retry_at(&self) -> Option<f64> {
         self.0.retry_at_ms()
-    }
-
-    /// Events waiting to be sent.
-    #[wasm_bindgen(getter)]
-    pub fn queued(&self) -> u32 {
-        self.0.queued() as u32
-    }
-
-    /// Events dropped so far (full queue, too large, rejected or given up).
-    #[wasm_bindgen(getter)]
-    pub fn dropped(&self) -> f64 {
-        self.0.dropped() as f64
     }
 }

@@ -35,7 +35,6 @@ export function goalThreshold(): number;
 export class Batch {
   free(): void;
   readonly id: number;
-  readonly bytes: number;
   readonly ids: string[];
 }
 
