@@ -40,4 +40,4 @@ pub use assignment::{
 };
 pub use event::{ElementDescription, Event, EventError, EventKind, EventPayload, event_id};
 pub use goal::{CANDIDATE_THRESHOLD, GoalCandidate, GoalCategory, score_element};
-pub use outbox::{Batch, FlushReason, Outbox, OutboxConfig, Push, Settlement};
+pub use outbox::{Batch, EventHandle, FlushReason, Outbox, OutboxConfig, Push, Settlement};

@@ -2,8 +2,10 @@
 //! with a batch after the server answers.
 //!
 //! The policy is payload-agnostic. The browser wrapper serialises each event with
-//! `JSON.stringify`, keeps the text in a map keyed by event id, and gives the [`Outbox`] only
-//! the id and the UTF-8 byte length. The outbox answers four questions:
+//! `JSON.stringify`, keeps the text in a map keyed by an [`EventHandle`] (a number it gives
+//! each event), and gives the [`Outbox`] only the handle and the UTF-8 byte length. A number
+//! rather than the event's string id: it crosses into WebAssembly without an allocation or
+//! any string glue. The outbox answers four questions:
 //!
 //! - **Is a flush due?** ([`Outbox::due`]) When [`OutboxConfig::flush_count`] events wait, when
 //!   the oldest has waited [`OutboxConfig::flush_age_ms`], when a retry's backoff has run out,
@@ -23,7 +25,6 @@
 //! Time (`now_ms`, milliseconds as JavaScript's `Date.now()` gives them) and randomness (the
 //! jitter, a number in `0..1`) come in as arguments: the core has no clock and no RNG.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 
 /// The batch size limit of `docs/events.md`, in bytes of JSON.
@@ -31,6 +32,9 @@ pub const MAX_BATCH_BYTES: usize = 64_000;
 
 /// Bytes of the batch envelope around the events: `{"events":[` and `]}`.
 pub const ENVELOPE_BYTES: usize = r#"{"events":[]}"#.len();
+
+/// The caller's number for a queued event, unique among the events it has queued.
+pub type EventHandle = u32;
 
 /// Tunables of the batch policy. [`Default`] gives the values the browser SDK uses.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,8 +74,8 @@ impl Default for OutboxConfig {
 pub enum Push {
     /// Queued; nothing was dropped.
     Queued,
-    /// Queued, and the oldest waiting event (this id) was dropped to make room.
-    QueuedDroppingOldest(String),
+    /// Queued, and the oldest waiting event (this one) was dropped to make room.
+    QueuedDroppingOldest(EventHandle),
     /// Refused: even alone it would not fit in a batch.
     TooLarge,
 }
@@ -95,7 +99,7 @@ pub struct Batch {
     /// Handle to pass back to [`Outbox::settle`].
     pub id: u32,
     /// The events, oldest first; the body is `{"events":[` + their JSON joined by `,` + `]}`.
-    pub event_ids: Vec<String>,
+    pub events: Vec<EventHandle>,
     /// Size of that body in bytes.
     pub bytes: usize,
 }
@@ -104,24 +108,24 @@ pub struct Batch {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Settlement {
     /// 2xx: these events are stored on the server.
-    Delivered(Vec<String>),
+    Delivered(Vec<EventHandle>),
     /// Non-retryable status: these events were dropped.
-    Rejected(Vec<String>),
+    Rejected(Vec<EventHandle>),
     /// Retryable failure: the batch's events are queued again and sending pauses until
     /// `retry_at_ms`; `given_up` lists the events that used their last attempt.
     Retrying {
         /// When sending may resume, in milliseconds.
         retry_at_ms: f64,
         /// Events dropped for having failed too often.
-        given_up: Vec<String>,
+        given_up: Vec<EventHandle>,
     },
     /// No batch in flight has this id (already settled, or never taken).
     UnknownBatch,
 }
 
 impl Settlement {
-    /// Ids of the events the caller can forget: delivered or dropped.
-    pub fn finished_ids(&self) -> &[String] {
+    /// The events the caller can forget: delivered or dropped.
+    pub fn finished(&self) -> &[EventHandle] {
         match self {
             Self::Delivered(ids) | Self::Rejected(ids) => ids,
             Self::Retrying { given_up, .. } => given_up,
@@ -129,8 +133,8 @@ impl Settlement {
         }
     }
 
-    /// [`Settlement::finished_ids`], by value: no copy of the ids.
-    pub fn into_finished_ids(self) -> Vec<String> {
+    /// [`Settlement::finished`], by value: no copy of the list.
+    pub fn into_finished(self) -> Vec<EventHandle> {
         match self {
             Self::Delivered(ids) | Self::Rejected(ids) => ids,
             Self::Retrying { given_up, .. } => given_up,
@@ -146,7 +150,7 @@ pub fn is_retryable(status: u16) -> bool {
 
 #[derive(Debug, Clone)]
 struct Queued {
-    id: String,
+    event: EventHandle,
     bytes: usize,
     queued_at_ms: f64,
     attempts: u32,
@@ -220,20 +224,20 @@ impl Outbox {
     }
 
     /// Queues an event whose JSON is `bytes` long.
-    pub fn push(&mut self, id: &str, bytes: usize, now_ms: f64) -> Push {
+    pub fn push(&mut self, event: EventHandle, bytes: usize, now_ms: f64) -> Push {
         if ENVELOPE_BYTES.saturating_add(bytes) > self.config.max_batch_bytes {
             self.dropped += 1;
             return Push::TooLarge;
         }
         let evicted = if self.queue.len() >= self.config.max_queued.max(1) {
             self.dropped += 1;
-            self.pop_oldest().map(|oldest| oldest.id)
+            self.pop_oldest().map(|oldest| oldest.event)
         } else {
             None
         };
-        self.queue.push(Queued { id: id.into(), bytes, queued_at_ms: now_ms, attempts: 0 });
+        self.queue.push(Queued { event, bytes, queued_at_ms: now_ms, attempts: 0 });
         match evicted {
-            Some(id) => Push::QueuedDroppingOldest(id),
+            Some(oldest) => Push::QueuedDroppingOldest(oldest),
             None => Push::Queued,
         }
     }
@@ -279,9 +283,9 @@ impl Outbox {
         let events = core::mem::replace(&mut self.queue, rest);
         let id = self.next_batch;
         self.next_batch = self.next_batch.wrapping_add(1).max(1);
-        let event_ids = events.iter().map(|event| event.id.clone()).collect();
+        let handles = events.iter().map(|queued| queued.event).collect();
         self.in_flight.push(InFlight { batch: id, events });
-        Some(Batch { id, event_ids, bytes })
+        Some(Batch { id, events: handles, bytes })
     }
 
     /// Records the answer to a batch: an HTTP status, or 0 for a network error. `random` is a
@@ -300,19 +304,19 @@ impl Outbox {
         let Some(events) = settled else {
             return Settlement::UnknownBatch;
         };
-        let ids = |events: Vec<Queued>| events.into_iter().map(|event| event.id).collect();
+        let handles = |events: Vec<Queued>| events.into_iter().map(|queued| queued.event).collect();
 
         if (200..300).contains(&status) {
             self.consecutive_failures = 0;
             self.retry_at_ms = None;
-            return Settlement::Delivered(ids(events));
+            return Settlement::Delivered(handles(events));
         }
         if !is_retryable(status) {
             // The server answered, so it is reachable: no reason to keep backing off.
             self.consecutive_failures = 0;
             self.retry_at_ms = None;
             self.dropped += events.len() as u64;
-            return Settlement::Rejected(ids(events));
+            return Settlement::Rejected(handles(events));
         }
 
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
@@ -321,12 +325,12 @@ impl Outbox {
 
         let mut spent = Vec::new();
         let mut queue = Vec::with_capacity(events.len() + self.queue.len());
-        for mut event in events {
-            event.attempts += 1;
-            if event.attempts >= self.config.max_attempts {
-                spent.push(event.id);
+        for mut queued in events {
+            queued.attempts += 1;
+            if queued.attempts >= self.config.max_attempts {
+                spent.push(queued.event);
             } else {
-                queue.push(event);
+                queue.push(queued);
             }
         }
         // Back to the front in their original order, so the oldest still go first.
@@ -336,7 +340,8 @@ impl Outbox {
         self.queue = queue.split_off(excess);
         // Reported as the events were taken out one by one and the list then reversed: the
         // trimmed ones newest first, then the spent ones oldest first.
-        let mut given_up: Vec<String> = queue.into_iter().rev().map(|event| event.id).collect();
+        let mut given_up: Vec<EventHandle> =
+            queue.into_iter().rev().map(|queued| queued.event).collect();
         given_up.append(&mut spent);
         self.dropped += given_up.len() as u64;
         Settlement::Retrying { retry_at_ms, given_up }
@@ -373,9 +378,10 @@ mod tests {
         Outbox::new(config)
     }
 
-    fn fill(outbox: &mut Outbox, count: usize, bytes: usize, now_ms: f64) {
+    /// Queues events 0..count.
+    fn fill(outbox: &mut Outbox, count: EventHandle, bytes: usize, now_ms: f64) {
         for n in 0..count {
-            assert_eq!(outbox.push(&format!("e{n}"), bytes, now_ms), Push::Queued);
+            assert_eq!(outbox.push(n, bytes, now_ms), Push::Queued);
         }
     }
 
@@ -388,7 +394,7 @@ mod tests {
         assert_eq!(outbox.due(5_999.0, false), None);
         assert_eq!(outbox.due(6_000.0, false), Some(FlushReason::Age));
         assert_eq!(outbox.due(1_000.0, true), Some(FlushReason::PageHide));
-        outbox.push("e19", 100, 1_001.0);
+        outbox.push(19, 100, 1_001.0);
         assert_eq!(outbox.due(1_001.0, false), Some(FlushReason::Count));
     }
 
@@ -398,14 +404,14 @@ mod tests {
         // 13 + 100 * 639 + 99 commas = 64 012 > 64 000, so only 99 events fit the first batch.
         fill(&mut outbox, 250, 639, 0.0);
         let first = outbox.take_batch().unwrap();
-        assert_eq!(first.event_ids.len(), 99);
+        assert_eq!(first.events.len(), 99);
         assert_eq!(first.bytes, ENVELOPE_BYTES + 99 * 639 + 98);
         assert!(first.bytes <= MAX_BATCH_BYTES);
-        assert_eq!(first.event_ids[0], "e0");
-        let mut total = first.event_ids.len();
+        assert_eq!(first.events[0], 0);
+        let mut total = first.events.len();
         while let Some(batch) = outbox.take_batch() {
             assert!(batch.bytes <= MAX_BATCH_BYTES);
-            total += batch.event_ids.len();
+            total += batch.events.len();
         }
         assert_eq!(total, 250);
         assert_eq!(outbox.batches_in_flight(), 3);
@@ -414,11 +420,11 @@ mod tests {
     #[test]
     fn an_event_that_fits_exactly_is_sent_alone_and_a_larger_one_is_refused() {
         let mut outbox = Outbox::default();
-        assert_eq!(outbox.push("big", MAX_BATCH_BYTES - ENVELOPE_BYTES + 1, 0.0), Push::TooLarge);
-        assert_eq!(outbox.push("fits", MAX_BATCH_BYTES - ENVELOPE_BYTES, 0.0), Push::Queued);
-        outbox.push("next", 10, 0.0);
-        assert_eq!(outbox.take_batch().unwrap().event_ids, ["fits"]);
-        assert_eq!(outbox.take_batch().unwrap().event_ids, ["next"]);
+        assert_eq!(outbox.push(0, MAX_BATCH_BYTES - ENVELOPE_BYTES + 1, 0.0), Push::TooLarge);
+        assert_eq!(outbox.push(1, MAX_BATCH_BYTES - ENVELOPE_BYTES, 0.0), Push::Queued);
+        outbox.push(2, 10, 0.0);
+        assert_eq!(outbox.take_batch().unwrap().events, [1]);
+        assert_eq!(outbox.take_batch().unwrap().events, [2]);
         assert_eq!(outbox.dropped(), 1);
     }
 
@@ -426,8 +432,8 @@ mod tests {
     fn a_full_queue_drops_the_oldest_and_says_which() {
         let mut outbox = outbox_with(OutboxConfig { max_queued: 3, ..OutboxConfig::default() });
         fill(&mut outbox, 3, 10, 0.0);
-        assert_eq!(outbox.push("new", 10, 0.0), Push::QueuedDroppingOldest("e0".into()));
-        assert_eq!(outbox.take_batch().unwrap().event_ids, ["e1", "e2", "new"]);
+        assert_eq!(outbox.push(3, 10, 0.0), Push::QueuedDroppingOldest(0));
+        assert_eq!(outbox.take_batch().unwrap().events, [1, 2, 3]);
         assert_eq!(outbox.dropped(), 1);
     }
 
@@ -437,7 +443,7 @@ mod tests {
         fill(&mut outbox, 3, 10, 0.0);
         let batch = outbox.take_batch().unwrap();
         let settled = outbox.settle(batch.id, 202, 10.0, 0.3);
-        assert_eq!(settled, Settlement::Delivered(vec!["e0".into(), "e1".into(), "e2".into()]));
+        assert_eq!(settled, Settlement::Delivered(vec![0, 1, 2]));
         assert_eq!(outbox.settle(batch.id, 202, 10.0, 0.3), Settlement::UnknownBatch);
         assert_eq!((outbox.queued(), outbox.batches_in_flight(), outbox.dropped()), (0, 0, 0));
     }
@@ -472,15 +478,15 @@ mod tests {
         let mut outbox = Outbox::default();
         fill(&mut outbox, 2, 10, 0.0);
         let batch = outbox.take_batch().unwrap();
-        outbox.push("later", 10, 1.0);
+        outbox.push(2, 10, 1.0);
         outbox.settle(batch.id, 503, 2.0, 0.0);
-        assert_eq!(outbox.take_batch().unwrap().event_ids, ["e0", "e1", "later"]);
+        assert_eq!(outbox.take_batch().unwrap().events, [0, 1, 2]);
     }
 
     #[test]
     fn backoff_doubles_with_jitter_up_to_the_cap_and_blocks_flushes() {
         let mut outbox = Outbox::new(OutboxConfig { max_attempts: 100, ..OutboxConfig::default() });
-        outbox.push("e", 10, 0.0);
+        outbox.push(0, 10, 0.0);
         let mut expected_delay = 1_000.0;
         for _ in 0..10 {
             let batch = outbox.take_batch().unwrap();
@@ -510,13 +516,13 @@ mod tests {
     #[test]
     fn events_are_given_up_after_max_attempts() {
         let mut outbox = Outbox::default();
-        outbox.push("doomed", 10, 0.0);
+        outbox.push(0, 10, 0.0);
         for attempt in 1..=6 {
             let batch = outbox.take_batch().unwrap();
             let settled = outbox.settle(batch.id, 503, 0.0, 0.5);
-            let given_up = settled.finished_ids();
+            let given_up = settled.finished();
             assert_eq!(given_up.is_empty(), attempt < 6, "attempt {attempt}");
-            assert_eq!(settled.clone().into_finished_ids(), given_up);
+            assert_eq!(settled.clone().into_finished(), given_up);
         }
         assert_eq!(outbox.queued(), 0);
         assert_eq!(outbox.dropped(), 1);
@@ -531,11 +537,11 @@ mod tests {
             max_attempts: 0,
             ..OutboxConfig::default()
         });
-        assert_eq!(outbox.push("a", usize::MAX, f64::NAN), Push::TooLarge);
+        assert_eq!(outbox.push(0, usize::MAX, f64::NAN), Push::TooLarge);
         assert_eq!(outbox.take_batch(), None);
         assert_eq!(outbox.settle(42, 0, f64::INFINITY, -3.0), Settlement::UnknownBatch);
         let mut outbox = outbox_with(OutboxConfig { max_queued: 0, ..OutboxConfig::default() });
-        assert_eq!(outbox.push("a", 1, 0.0), Push::Queued);
-        assert_eq!(outbox.push("b", 1, 0.0), Push::QueuedDroppingOldest("a".into()));
+        assert_eq!(outbox.push(0, 1, 0.0), Push::Queued);
+        assert_eq!(outbox.push(1, 1, 0.0), Push::QueuedDroppingOldest(0));
     }
 }

@@ -130,21 +130,22 @@ pub fn goal_threshold() -> f64 {
     f64::from(goal::CANDIDATE_THRESHOLD)
 }
 
-/// The batch policy as a small stateful object. Event payloads stay in JavaScript, keyed by id.
+/// The batch policy as a small stateful object. Event payloads stay in JavaScript, keyed by
+/// a numeric handle the SDK gives each event.
 #[wasm_bindgen(js_name = Outbox)]
 #[derive(Debug, Default)]
 pub struct WasmOutbox(outbox::Outbox);
 
-/// Events to send together: `ids` in order; pass `id` back to `settle`.
+/// Events to send together: their handles in `ids`, oldest first; pass `id` back to `settle`.
 #[wasm_bindgen(getter_with_clone)]
 #[derive(Debug)]
 pub struct Batch {
     /// Handle for `Outbox.settle`.
     #[wasm_bindgen(readonly)]
     pub id: u32,
-    /// Event ids, oldest first.
+    /// Event handles, oldest first (a `Uint32Array`).
     #[wasm_bindgen(readonly)]
-    pub ids: Vec<String>,
+    pub ids: Vec<u32>,
 }
 
 #[wasm_bindgen(js_class = Outbox)]
@@ -155,14 +156,14 @@ impl WasmOutbox {
         Self::default()
     }
 
-    /// Queues an event whose JSON is `bytes` long (UTF-8). Returns the id of an event dropped
-    /// by this call (the oldest, to make room, or `id` itself if it can never fit a batch),
-    /// so the caller can forget its payload; `undefined` when nothing was dropped.
-    pub fn push(&mut self, id: &str, bytes: u32, now_ms: f64) -> Option<String> {
-        match self.0.push(id, bytes as usize, now_ms) {
+    /// Queues event `handle`, whose JSON is `bytes` long (UTF-8). Returns the handle of an
+    /// event dropped by this call (the oldest, to make room, or `handle` itself if it can never
+    /// fit a batch), so the caller can forget its payload; `undefined` when nothing was dropped.
+    pub fn push(&mut self, handle: u32, bytes: u32, now_ms: f64) -> Option<u32> {
+        match self.0.push(handle, bytes as usize, now_ms) {
             Push::Queued => None,
             Push::QueuedDroppingOldest(oldest) => Some(oldest),
-            Push::TooLarge => Some(id.into()),
+            Push::TooLarge => Some(handle),
         }
     }
 
@@ -179,14 +180,14 @@ impl WasmOutbox {
 
     /// The next batch, or `undefined` when the queue is empty.
     pub fn take(&mut self) -> Option<Batch> {
-        self.0.take_batch().map(|batch| Batch { id: batch.id, ids: batch.event_ids })
+        self.0.take_batch().map(|batch| Batch { id: batch.id, ids: batch.events })
     }
 
     /// Records the answer to batch `batch` (HTTP status, 0 for a network error; `random` in
-    /// `0..1` for jitter). Returns the ids whose payloads can be forgotten: delivered or
-    /// dropped. Retried events stay queued; see `retryAt`.
-    pub fn settle(&mut self, batch: u32, status: u16, now_ms: f64, random: f64) -> Vec<String> {
-        self.0.settle(batch, status, now_ms, random).into_finished_ids()
+    /// `0..1` for jitter). Returns the handles whose payloads can be forgotten (a
+    /// `Uint32Array`): delivered or dropped. Retried events stay queued; see `retryAt`.
+    pub fn settle(&mut self, batch: u32, status: u16, now_ms: f64, random: f64) -> Vec<u32> {
+        self.0.settle(batch, status, now_ms, random).into_finished()
     }
 
     /// When sending may resume after a failure, or `undefined`.

@@ -18,24 +18,28 @@ export interface ExperimentSpec {
   coverage: number;
 }
 
-/** Events taken from the policy's queue to be sent together. */
+/**
+ * Events taken from the policy's queue to be sent together. Events are known to the policy by
+ * a handle, a number the wrapper gives each event it queues (not the event's string id, which
+ * would cost string glue at the WebAssembly boundary).
+ */
 export interface Batch {
   id: number;
-  eventIds: string[];
+  events: Uint32Array;
 }
 
 /** What the policy concluded from an answer. */
 export interface Settlement {
-  /** Events the wrapper can forget: delivered, rejected, or given up. */
-  finished: string[];
+  /** Handles of the events the wrapper can forget: delivered, rejected, or given up. */
+  finished: Uint32Array;
   /** Set when sending pauses for a backoff, until this time (ms since the epoch). */
   retryAtMs?: number;
 }
 
 /** The core's stateful batch policy (`vibariant_core::outbox::Outbox`). */
 export interface BatchPolicy {
-  /** Queues an event of `bytes` bytes of JSON; returns the ids the policy dropped. */
-  push(id: string, bytes: number, nowMs: number): string[];
+  /** Queues event `handle` of `bytes` bytes of JSON; returns the handles the policy dropped. */
+  push(handle: number, bytes: number, nowMs: number): number[];
   /** Whether a flush is due now; `hidden` is the page-hide "last chance". */
   due(nowMs: number, hidden: boolean): boolean;
   /** The next batch, or undefined when nothing waits. */

@@ -62,45 +62,46 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const storageKey = options.storageKey ?? 'vv_q';
   const endpoint = options.apiUrl.replace(/\/+$/, '') + '/v1/events';
 
-  // Payloads by id, in the order they were queued (a Map keeps insertion order).
-  const stored = new Map<string, string>();
+  // Payloads by handle, the number the policy knows an event by, in the order they were queued
+  // (a Map keeps insertion order). Handles are this page's own; storage keeps only payloads.
+  const stored = new Map<number, string>();
+  let nextHandle = 0;
   for (const json of readJson<unknown[]>(storageKey) ?? []) {
-    const id = typeof json === 'string' ? idOf(json) : undefined;
-    if (id) stored.set(id, json as string);
+    if (typeof json === 'string' && idOf(json)) stored.set(nextHandle++, json);
   }
 
-  // Ids handed to sendBeacon: stored, but no longer in this page's policy.
-  const beaconed = new Set<string>();
+  // Handles of events given to sendBeacon: stored, but no longer in this page's policy.
+  const beaconed = new Set<number>();
   let policy: BatchPolicy | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let sending: Promise<void> | undefined;
   let stopped = false;
 
   const persist = () => {
-    while (stored.size > MAX_STORED) stored.delete(stored.keys().next().value as string);
+    while (stored.size > MAX_STORED) stored.delete(stored.keys().next().value as number);
     if (!writeJson(storageKey, [...stored.values()])) {
       log.once('localStorage refused the event queue; it lives in memory for this page');
     }
   };
 
-  const forget = (ids: string[]) => {
-    if (ids.length === 0) return;
-    for (const id of ids) {
-      stored.delete(id);
-      beaconed.delete(id);
+  const forget = (handles: ArrayLike<number>) => {
+    if (handles.length === 0) return;
+    for (let i = 0; i < handles.length; i++) {
+      stored.delete(handles[i]!);
+      beaconed.delete(handles[i]!);
     }
     persist();
   };
 
-  const push = (id: string, json: string, queuedAt: number) => {
-    const dropped = policy!.push(id, utf8Length(json), queuedAt);
+  const push = (handle: number, json: string, queuedAt: number) => {
+    const dropped = policy!.push(handle, utf8Length(json), queuedAt);
     if (dropped.length > 0) log.once('the event queue is full or an event too large; dropping');
     forget(dropped);
   };
 
   /** The batch body, or "" when none of its payloads is left (cleared by an opt-out). */
-  const body = (ids: string[]) => {
-    const payloads = ids.map((id) => stored.get(id)).filter(Boolean);
+  const body = (handles: Uint32Array) => {
+    const payloads = Array.from(handles, (handle) => stored.get(handle)).filter(Boolean);
     return payloads.length > 0 ? '{"events":[' + payloads.join(',') + ']}' : '';
   };
 
@@ -109,7 +110,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     while (policy && !stopped && (all || policy.due(Date.now(), false))) {
       const batch = policy.take();
       if (!batch) return;
-      const payload = body(batch.eventIds);
+      const payload = body(batch.events);
       if (!payload) {
         policy.settle(batch.id, 204, Date.now(), 0);
         continue;
@@ -138,7 +139,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       const settled = policy.settle(batch.id, status, Date.now(), Math.random());
       forget(settled.finished);
       if (status >= 200 && status < 300) {
-        log.info('delivered ' + batch.eventIds.length + ' events');
+        log.info('delivered ' + batch.events.length + ' events');
       } else if (settled.retryAtMs !== undefined) {
         log.info('delivery failed with status ' + status + '; retrying at', settled.retryAtMs);
         return;
@@ -180,17 +181,18 @@ export function createOutbox(options: OutboxOptions): Outbox {
     enqueue(event) {
       if (stopped) return;
       const json = JSON.stringify(event);
-      stored.set(event.id, json);
+      const handle = nextHandle++;
+      stored.set(handle, json);
       persist();
       if (policy) {
-        push(event.id, json, Date.now());
+        push(handle, json, Date.now());
         wake();
       }
     },
     attach(next) {
       policy = next;
       // Stored events keep their age: an old queue from the last page load is due at once.
-      for (const [id, json] of stored) push(id, json, tsOf(json));
+      for (const [handle, json] of stored) push(handle, json, tsOf(json));
       wake();
     },
     flush: () => run(true),
@@ -201,13 +203,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
       // goes as text/plain, which needs no CORS preflight that the unload would cut short.
       const url = endpoint + '?token=' + encodeURIComponent(token);
       for (let batch = policy.take(); batch; batch = policy.take()) {
-        const payload = body(batch.eventIds);
+        const payload = body(batch.events);
         const accepted = !payload || navigator.sendBeacon(url, payload);
         // Accepted: out of this page's policy (it is on its way), but still stored. Refused
         // (the browser's beacon quota is used up): back to the policy for a later attempt.
         policy.settle(batch.id, accepted ? 202 : 0, Date.now(), Math.random());
         if (!accepted) break;
-        for (const id of batch.eventIds) beaconed.add(id);
+        for (const handle of batch.events) beaconed.add(handle);
       }
     },
     clear() {

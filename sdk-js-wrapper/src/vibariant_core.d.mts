@@ -35,15 +35,15 @@ export function goalThreshold(): number;
 export class Batch {
   free(): void;
   readonly id: number;
-  readonly ids: string[];
+  readonly ids: Uint32Array;
 }
 
 export class Outbox {
   constructor();
   free(): void;
-  push(id: string, bytes: number, nowMs: number): string | undefined;
+  push(handle: number, bytes: number, nowMs: number): number | undefined;
   due(nowMs: number, pageHidden: boolean): number;
   take(): Batch | undefined;
-  settle(batch: number, status: number, nowMs: number, random: number): string[];
+  settle(batch: number, status: number, nowMs: number, random: number): Uint32Array;
   readonly retryAt: number | undefined;
 }

@@ -73,8 +73,8 @@ function adapt(glue: Glue): Core {
     policy() {
       const outbox = new glue.Outbox();
       return {
-        push: (id, bytes, now) => {
-          const dropped = outbox.push(id, bytes, now);
+        push: (handle, bytes, now) => {
+          const dropped = outbox.push(handle, bytes, now);
           return dropped === undefined ? [] : [dropped];
         },
         due: (now, hidden) => outbox.due(now, hidden) > 0,
@@ -83,7 +83,7 @@ function adapt(glue: Glue): Core {
           if (!batch) return undefined;
           // Copy the fields out and free the wasm-side object at once: without weak
           // references the glue cannot free it for us.
-          const taken = { id: batch.id, eventIds: batch.ids };
+          const taken = { id: batch.id, events: batch.ids };
           batch.free();
           return taken;
         },

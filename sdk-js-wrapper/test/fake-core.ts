@@ -37,13 +37,13 @@ export function fakeCore(options: FakeCoreOptions = {}): FakeCore {
 }
 
 function fakePolicy(flushCount: number, retryMs: number): BatchPolicy {
-  let queue: string[] = [];
-  const inFlight = new Map<number, string[]>();
+  let queue: number[] = [];
+  const inFlight = new Map<number, number[]>();
   let next = 1;
   let retryAt: number | undefined;
   return {
-    push(id) {
-      queue.push(id);
+    push(handle) {
+      queue.push(handle);
       return [];
     },
     due(now, hidden) {
@@ -54,7 +54,7 @@ function fakePolicy(flushCount: number, retryMs: number): BatchPolicy {
     },
     take(): Batch | undefined {
       if (queue.length === 0) return undefined;
-      const batch = { id: next++, eventIds: queue };
+      const batch = { id: next++, events: Uint32Array.from(queue) };
       inFlight.set(batch.id, queue);
       queue = [];
       return batch;
@@ -64,15 +64,15 @@ function fakePolicy(flushCount: number, retryMs: number): BatchPolicy {
       inFlight.delete(batch);
       if (status >= 200 && status < 300) {
         retryAt = undefined;
-        return { finished: ids };
+        return { finished: Uint32Array.from(ids) };
       }
       if (status === 0 || status === 408 || status === 429 || status >= 500) {
         queue = [...ids, ...queue];
         retryAt = now + retryMs;
-        return { finished: [], retryAtMs: retryAt };
+        return { finished: new Uint32Array(), retryAtMs: retryAt };
       }
       retryAt = undefined;
-      return { finished: ids };
+      return { finished: Uint32Array.from(ids) };
     },
   };
 }
