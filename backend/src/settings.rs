@@ -50,13 +50,17 @@ impl Config {
         let addr = addr_text
             .parse()
             .with_context(|| format!("VIBARIANT_ADDR {addr_text:?} is not an address:port"))?;
+        // The key signs every session (HMAC-SHA256): a short one could be guessed offline.
+        if non_empty("VIBARIANT_SECRET_KEY").is_some_and(|key| key.len() < 32) {
+            anyhow::bail!("VIBARIANT_SECRET_KEY must be at least 32 bytes (e.g. 64 random hex)");
+        }
         Ok(Config {
             addr,
             database_url: non_empty("DATABASE_URL")
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             secret_key: non_empty("VIBARIANT_SECRET_KEY"),
             public_url: non_empty("VIBARIANT_PUBLIC_URL"),
-            sign_in: crate::auth::sign_in::SignInSettings::from_lookup(&non_empty),
+            sign_in: crate::auth::sign_in::SignInSettings::from_lookup(non_empty),
         })
     }
 

@@ -103,7 +103,8 @@ impl Mailer {
         match settings.mail_from.parse::<Mailbox>() {
             Ok(from) => Mailer::Smtp { transport, from },
             Err(_) => {
-                tracing::error!(from = %settings.mail_from, "VIBARIANT_MAIL_FROM is not an address");
+                let from = &settings.mail_from;
+                tracing::error!(%from, "VIBARIANT_MAIL_FROM is not an address");
                 Mailer::Unconfigured
             }
         }

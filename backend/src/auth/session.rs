@@ -316,7 +316,8 @@ pub async fn refresh(
         .await?;
         tx.commit().await?;
         if let Some(row) = reused {
-            tracing::warn!(session_id = %row.get::<String, _>(0), "refresh token reused; session revoked");
+            let session_id: String = row.get(0);
+            tracing::warn!(session_id, "refresh token reused; session revoked");
         }
         return Err(ApiError::Unauthorized("the refresh token is not valid".into()).into());
     };

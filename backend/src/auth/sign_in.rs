@@ -197,3 +197,34 @@ impl IntoResponse for AuthError {
 
 /// The result type of sign-in handlers.
 pub type AuthResult<T> = Result<T, AuthError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Config;
+
+    #[test]
+    fn a_short_secret_key_is_refused_at_start_up() {
+        let short = Config::from_lookup(|name| {
+            (name == "VIBARIANT_SECRET_KEY").then(|| "too short".to_owned())
+        });
+        assert!(short.unwrap_err().to_string().contains("at least 32 bytes"));
+    }
+
+    #[test]
+    fn github_is_on_only_with_id_and_secret_and_defaults_to_github_com() {
+        let off = SignInSettings::from_lookup(|name| {
+            (name == "VIBARIANT_GITHUB_CLIENT_ID").then(|| "id".to_owned())
+        });
+        assert!(off.github.is_none());
+        let on = SignInSettings::from_lookup(|name| match name {
+            "VIBARIANT_GITHUB_CLIENT_ID" => Some("id".into()),
+            "VIBARIANT_GITHUB_CLIENT_SECRET" => Some("secret".into()),
+            _ => None,
+        });
+        let github = on.github.clone().expect("configured");
+        assert_eq!(github.token_url, "https://github.com/login/oauth/access_token");
+        assert_eq!(github.api_url, "https://api.github.com");
+        assert!(!format!("{on:?}").contains("secret\""), "the client secret is never printed");
+    }
+}
