@@ -136,18 +136,6 @@ pub fn goal_threshold() -> f64 {
 #[derive(Debug, Default)]
 pub struct WasmOutbox(outbox::Outbox);
 
-/// Events to send together: their handles in `ids`, oldest first; pass `id` back to `settle`.
-#[wasm_bindgen(getter_with_clone)]
-#[derive(Debug)]
-pub struct Batch {
-    /// Handle for `Outbox.settle`.
-    #[wasm_bindgen(readonly)]
-    pub id: u32,
-    /// Event handles, oldest first (a `Uint32Array`).
-    #[wasm_bindgen(readonly)]
-    pub ids: Vec<u32>,
-}
-
 #[wasm_bindgen(js_class = Outbox)]
 impl WasmOutbox {
     /// An outbox with the default policy (`OutboxConfig::default`).
@@ -178,9 +166,17 @@ impl WasmOutbox {
         }
     }
 
-    /// The next batch, or `undefined` when the queue is empty.
-    pub fn take(&mut self) -> Option<Batch> {
-        self.0.take_batch().map(|batch| Batch { id: batch.id, ids: batch.events })
+    /// The next batch as a `Uint32Array` `[batchId, ...eventHandles]` (events oldest first),
+    /// or `undefined` when the queue is empty. Pass `batchId` back to `settle`. A plain array
+    /// rather than an object: a wasm-bindgen class costs glue and a `free()` the caller must
+    /// not forget.
+    pub fn take(&mut self) -> Option<Vec<u32>> {
+        self.0.take_batch().map(|batch| {
+            let mut taken = Vec::with_capacity(batch.events.len() + 1);
+            taken.push(batch.id);
+            taken.extend_from_slice(&batch.events);
+            taken
+        })
     }
 
     /// Records the answer to batch `batch` (HTTP status, 0 for a network error; `random` in

@@ -32,18 +32,13 @@ export function scoreElement(
 export function goalCategory(index: number): string | undefined;
 export function goalThreshold(): number;
 
-export class Batch {
-  free(): void;
-  readonly id: number;
-  readonly ids: Uint32Array;
-}
-
 export class Outbox {
   constructor();
   free(): void;
   push(handle: number, bytes: number, nowMs: number): number | undefined;
   due(nowMs: number, pageHidden: boolean): number;
-  take(): Batch | undefined;
+  /** `[batchId, ...eventHandles]`, or undefined when nothing waits. */
+  take(): Uint32Array | undefined;
   settle(batch: number, status: number, nowMs: number, random: number): Uint32Array;
   readonly retryAt: number | undefined;
 }

@@ -80,12 +80,7 @@ function adapt(glue: Glue): Core {
         due: (now, hidden) => outbox.due(now, hidden) > 0,
         take() {
           const batch = outbox.take();
-          if (!batch) return undefined;
-          // Copy the fields out and free the wasm-side object at once: without weak
-          // references the glue cannot free it for us.
-          const taken = { id: batch.id, events: batch.ids };
-          batch.free();
-          return taken;
+          return batch && { id: batch[0]!, events: batch.subarray(1) };
         },
         settle(batch, status, now, random) {
           const finished = outbox.settle(batch, status, now, random);

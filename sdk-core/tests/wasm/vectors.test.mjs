@@ -12,7 +12,7 @@ const core = await import(here('../../pkg/vibariant_core.js'));
 core.initSync({ module: readFileSync(here('../../pkg/vibariant_core_bg.wasm')) });
 const { cases } = JSON.parse(readFileSync(here('../vectors/assignment.json'), 'utf8'));
 
-const EXPORTS = ['Batch', 'Outbox', 'goalCategory', 'goalThreshold', 'resolve', 'scoreElement'];
+const EXPORTS = ['Outbox', 'goalCategory', 'goalThreshold', 'resolve', 'scoreElement'];
 const float = (v) => (typeof v === 'string' ? Number(v) : v); // "NaN", "Infinity", "-Infinity"
 const indexOf = (variants, name) => {
   const index = name === null ? -1 : variants.indexOf(name);
@@ -83,10 +83,9 @@ test('the outbox batches, retries and drops as the native policy does', () => {
   assert.equal(outbox.push(99, 64_000, 2), 99, 'too large for any batch');
   assert.equal(outbox.retryAt, undefined);
 
-  const batch = outbox.take();
-  assert.deepEqual(batch.ids, Uint32Array.from({ length: 20 }, (_, n) => n));
-  const id = batch.id;
-  batch.free();
+  // [batchId, ...handles]
+  const [id, ...handles] = outbox.take();
+  assert.deepEqual(handles, Array.from({ length: 20 }, (_, n) => n));
   assert.equal(outbox.take(), undefined, 'everything is in flight');
   assert.deepEqual(outbox.settle(id, 503, 100, 1), new Uint32Array(), 'retryable: kept');
   assert.equal(outbox.retryAt, 100 + 1000);
@@ -97,9 +96,7 @@ test('the outbox batches, retries and drops as the native policy does', () => {
   let attempts = 1;
   let finished = new Uint32Array();
   while (finished.length === 0 && attempts < 10) {
-    const again = outbox.take();
-    finished = outbox.settle(again.id, 0, 2000, 0);
-    again.free();
+    finished = outbox.settle(outbox.take()[0], 0, 2000, 0);
     attempts += 1;
   }
   assert.equal(attempts, 6, 'given up after six attempts');
@@ -107,10 +104,10 @@ test('the outbox batches, retries and drops as the native policy does', () => {
   assert.equal(outbox.take(), undefined);
   outbox.push(7, 10, 3000);
   const last = outbox.take();
-  const dropped = outbox.settle(last.id, 400, 3001, 0.5);
+  assert.deepEqual(last.subarray(1), Uint32Array.of(7));
+  const dropped = outbox.settle(last[0], 400, 3001, 0.5);
   assert.deepEqual(dropped, Uint32Array.of(7), 'non-retryable 4xx: dropped');
   assert.equal(outbox.retryAt, undefined, 'an answer ends the backoff');
-  assert.equal(outbox.settle(last.id, 200, 3002, 0.5).length, 0, 'settled once');
-  last.free();
+  assert.equal(outbox.settle(last[0], 200, 3002, 0.5).length, 0, 'settled once');
   outbox.free();
 });
