@@ -19,33 +19,28 @@ export interface ExperimentSpec {
 }
 
 /**
- * Events taken from the policy's queue to be sent together. Events are known to the policy by
- * a handle, a number the wrapper gives each event it queues (not the event's string id, which
- * would cost string glue at the WebAssembly boundary).
+ * The core's stateful batch policy (`vibariant_core::outbox::Outbox`), exactly as its
+ * WebAssembly export `Outbox` has it, so no adapter sits between them. Events are known to it
+ * by a handle, a number the wrapper gives each event it queues (not the event's string id,
+ * which would cost string glue at the WebAssembly boundary).
  */
-export interface Batch {
-  id: number;
-  events: Uint32Array;
-}
-
-/** What the policy concluded from an answer. */
-export interface Settlement {
-  /** Handles of the events the wrapper can forget: delivered, rejected, or given up. */
-  finished: Uint32Array;
-  /** Set when sending pauses for a backoff, until this time (ms since the epoch). */
-  retryAtMs?: number;
-}
-
-/** The core's stateful batch policy (`vibariant_core::outbox::Outbox`). */
 export interface BatchPolicy {
-  /** Queues event `handle` of `bytes` bytes of JSON; returns the handles the policy dropped. */
-  push(handle: number, bytes: number, nowMs: number): number[];
-  /** Whether a flush is due now; `hidden` is the page-hide "last chance". */
-  due(nowMs: number, hidden: boolean): boolean;
-  /** The next batch, or undefined when nothing waits. */
-  take(): Batch | undefined;
-  /** Records the answer to a batch: an HTTP status, or 0 for a network error. */
-  settle(batch: number, status: number, nowMs: number, random: number): Settlement;
+  /**
+   * Queues event `handle` of `bytes` bytes of JSON; returns the handle of an event the policy
+   * dropped (the oldest to make room, or this one if too large), or undefined.
+   */
+  push(handle: number, bytes: number, nowMs: number): number | undefined;
+  /** Why a flush is due now, 0 if it is not; `hidden` is the page-hide "last chance". */
+  due(nowMs: number, hidden: boolean): number;
+  /** The next batch as `[batchId, ...eventHandles]`, or undefined when nothing waits. */
+  take(): Uint32Array | undefined;
+  /**
+   * Records the answer to a batch: an HTTP status, or 0 for a network error. Returns the
+   * handles of the events the wrapper can forget: delivered, rejected, or given up.
+   */
+  settle(batch: number, status: number, nowMs: number, random: number): Uint32Array;
+  /** Set while sending pauses for a backoff: until this time (ms since the epoch). */
+  readonly retryAt: number | undefined;
 }
 
 /** What the core decides; every method but the policy's is a pure function. */

@@ -11,7 +11,7 @@
 
 import type { BatchPolicy } from './core';
 import type { Log } from './guard';
-import { readJson, writeJson } from './storage';
+import { parseJson, readJson, writeJson } from './storage';
 
 /** An event as it travels: the common fields plus its kind's fields (`docs/events.md`). */
 export interface WireEvent {
@@ -67,7 +67,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const stored = new Map<number, string>();
   let nextHandle = 0;
   for (const json of readJson<unknown[]>(storageKey) ?? []) {
-    if (typeof json === 'string' && idOf(json)) stored.set(nextHandle++, json);
+    if (typeof json === 'string' && typeof parsed(json)?.id === 'string') {
+      stored.set(nextHandle++, json);
+    }
   }
 
   // Handles of events given to sendBeacon: stored, but no longer in this page's policy.
@@ -95,8 +97,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
   const push = (handle: number, json: string, queuedAt: number) => {
     const dropped = policy!.push(handle, utf8Length(json), queuedAt);
-    if (dropped.length > 0) log.once('the event queue is full or an event too large; dropping');
-    forget(dropped);
+    if (dropped !== undefined) {
+      log.once('the event queue is full or an event too large; dropping');
+      forget([dropped]);
+    }
   };
 
   /** The batch body, or "" when none of its payloads is left (cleared by an opt-out). */
@@ -110,9 +114,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
     while (policy && !stopped && (all || policy.due(Date.now(), false))) {
       const batch = policy.take();
       if (!batch) return;
-      const payload = body(batch.events);
+      const [id] = batch;
+      const payload = body(batch.subarray(1));
       if (!payload) {
-        policy.settle(batch.id, 204, Date.now(), 0);
+        policy.settle(id!, 204, Date.now(), 0);
         continue;
       }
       let status = 0;
@@ -136,12 +141,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
       } catch (error) {
         log.info('event delivery failed (network)', error);
       }
-      const settled = policy.settle(batch.id, status, Date.now(), Math.random());
-      forget(settled.finished);
+      forget(policy.settle(id!, status, Date.now(), Math.random()));
       if (status >= 200 && status < 300) {
-        log.info('delivered ' + batch.events.length + ' events');
-      } else if (settled.retryAtMs !== undefined) {
-        log.info('delivery failed with status ' + status + '; retrying at', settled.retryAtMs);
+        log.info('delivered ' + (batch.length - 1) + ' events');
+      } else if (policy.retryAt !== undefined) {
+        log.info('delivery failed with status ' + status + '; retrying at', policy.retryAt);
         return;
       } else {
         log.once('the backend refused events with status ' + status + '; they are dropped');
@@ -192,7 +196,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
     attach(next) {
       policy = next;
       // Stored events keep their age: an old queue from the last page load is due at once.
-      for (const [handle, json] of stored) push(handle, json, tsOf(json));
+      for (const [handle, json] of stored) {
+        const ts = parsed(json)?.ts;
+        push(handle, json, typeof ts === 'number' ? ts : Date.now());
+      }
       wake();
     },
     flush: () => run(true),
@@ -203,13 +210,14 @@ export function createOutbox(options: OutboxOptions): Outbox {
       // goes as text/plain, which needs no CORS preflight that the unload would cut short.
       const url = endpoint + '?token=' + encodeURIComponent(token);
       for (let batch = policy.take(); batch; batch = policy.take()) {
-        const payload = body(batch.events);
+        const handles = batch.subarray(1);
+        const payload = body(handles);
         const accepted = !payload || navigator.sendBeacon(url, payload);
         // Accepted: out of this page's policy (it is on its way), but still stored. Refused
         // (the browser's beacon quota is used up): back to the policy for a later attempt.
-        policy.settle(batch.id, accepted ? 202 : 0, Date.now(), Math.random());
+        policy.settle(batch[0]!, accepted ? 202 : 0, Date.now(), Math.random());
         if (!accepted) break;
-        for (const handle of batch.events) beaconed.add(handle);
+        for (const handle of handles) beaconed.add(handle);
       }
     },
     clear() {
@@ -226,20 +234,5 @@ export function createOutbox(options: OutboxOptions): Outbox {
   };
 }
 
-function idOf(json: string): string | undefined {
-  try {
-    const id = (JSON.parse(json) as { id?: unknown }).id;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function tsOf(json: string): number {
-  try {
-    const ts = (JSON.parse(json) as { ts?: unknown }).ts;
-    return typeof ts === 'number' ? ts : Date.now();
-  } catch {
-    return Date.now();
-  }
-}
+/** A stored event's fields, read back defensively: storage may hold anything. */
+const parsed = (json: string) => parseJson<Partial<Record<'id' | 'ts', unknown>>>(json);

@@ -8,7 +8,6 @@ import { readCookie, readString, writeCookie, writeString } from './storage';
 /** The cookie the edge worker sets, and the localStorage key that mirrors it. */
 export const VISITOR_KEY = 'vv_vid';
 
-const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 // The wire contract's rule for a visitor id: 1 to 128 bytes of UTF-8, no control characters.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const validVisitor = (id: string | undefined): id is string =>
@@ -29,22 +28,10 @@ export function randomBytes(length = 16): Uint8Array {
 
 /** base64url without padding. */
 export function base64url(bytes: Uint8Array): string {
-  let out = '';
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out +=
-      ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]! + ALPHABET[n & 63]!;
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]!;
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + ALPHABET[(n >> 6) & 63]!;
-  }
-  return out;
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/=+$/, '')
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_');
 }
 
 /** A new event id. */

@@ -4,57 +4,51 @@
  * accessor treats that as "nothing stored" so the SDK keeps working in memory.
  */
 
-function local(): Storage | undefined {
+// Each accessor names `localStorage` inside its `try`: where it does not exist (server
+// rendering) the name itself throws, and is caught like any other refusal.
+
+export function readString(key: string): string | undefined {
   try {
-    return typeof localStorage === 'undefined' ? undefined : localStorage;
+    return localStorage.getItem(key) ?? undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Reads and parses a JSON value, or returns undefined when absent or unreadable. */
-export function readJson<T>(key: string): T | undefined {
+/** Stores a string; returns false when storage refused it (quota, privacy mode, none). */
+export function writeString(key: string, value: string): boolean {
   try {
-    const raw = local()?.getItem(key);
-    return raw ? (JSON.parse(raw) as T) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Writes a JSON value; returns false when storage refused it (quota, privacy mode). */
-export function writeJson(key: string, value: unknown): boolean {
-  try {
-    const store = local();
-    if (!store) return false;
-    store.setItem(key, JSON.stringify(value));
+    localStorage.setItem(key, value);
     return true;
   } catch {
     return false;
   }
 }
 
-export function readString(key: string): string | undefined {
-  try {
-    return local()?.getItem(key) ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function writeString(key: string, value: string): void {
-  try {
-    local()?.setItem(key, value);
-  } catch {
-    /* storage refused: the value lives in memory for this page only */
-  }
-}
-
 export function remove(key: string): void {
   try {
-    local()?.removeItem(key);
+    localStorage.removeItem(key);
   } catch {
     /* nothing stored to remove */
+  }
+}
+
+/** Reads and parses a JSON value, or returns undefined when absent or unreadable. */
+export function readJson<T>(key: string): T | undefined {
+  return parseJson<T>(readString(key));
+}
+
+/** Writes a JSON value; returns false when storage refused it. */
+export function writeJson(key: string, value: unknown): boolean {
+  return writeString(key, JSON.stringify(value));
+}
+
+/** Parses JSON, or returns undefined for nothing or for text that is not JSON. */
+export function parseJson<T>(text: string | undefined): T | undefined {
+  try {
+    return text ? (JSON.parse(text) as T) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

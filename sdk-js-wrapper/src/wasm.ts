@@ -70,24 +70,6 @@ function adapt(glue: Glue): Core {
         ? (glue.goalCategory(category) ?? '')
         : '';
     },
-    policy() {
-      const outbox = new glue.Outbox();
-      return {
-        push: (handle, bytes, now) => {
-          const dropped = outbox.push(handle, bytes, now);
-          return dropped === undefined ? [] : [dropped];
-        },
-        due: (now, hidden) => outbox.due(now, hidden) > 0,
-        take() {
-          const batch = outbox.take();
-          return batch && { id: batch[0]!, events: batch.subarray(1) };
-        },
-        settle(batch, status, now, random) {
-          const finished = outbox.settle(batch, status, now, random);
-          const retryAtMs = outbox.retryAt;
-          return retryAtMs === undefined ? { finished } : { finished, retryAtMs };
-        },
-      };
-    },
+    policy: () => new glue.Outbox(),
   };
 }

@@ -5,7 +5,7 @@
  * drop on other statuses). The real core is checked separately in `vectors.test.ts`.
  */
 
-import type { Batch, BatchPolicy, Core, ExperimentSpec, Settlement } from '../src/core';
+import type { BatchPolicy, Core, ExperimentSpec } from '../src/core';
 import type { ElementDescription } from '../src/element';
 
 export interface FakeCoreOptions {
@@ -42,37 +42,38 @@ function fakePolicy(flushCount: number, retryMs: number): BatchPolicy {
   let next = 1;
   let retryAt: number | undefined;
   return {
+    get retryAt() {
+      return retryAt;
+    },
     push(handle) {
       queue.push(handle);
-      return [];
+      return undefined;
     },
     due(now, hidden) {
-      if (queue.length === 0) return false;
-      if (hidden) return true;
-      if (retryAt !== undefined) return now >= retryAt;
-      return queue.length >= flushCount;
+      if (queue.length === 0) return 0;
+      if (hidden) return 4;
+      if (retryAt !== undefined) return now >= retryAt ? 3 : 0;
+      return queue.length >= flushCount ? 1 : 0;
     },
-    take(): Batch | undefined {
+    take() {
       if (queue.length === 0) return undefined;
-      const batch = { id: next++, events: Uint32Array.from(queue) };
-      inFlight.set(batch.id, queue);
+      const id = next++;
+      inFlight.set(id, queue);
+      const batch = Uint32Array.of(id, ...queue);
       queue = [];
       return batch;
     },
-    settle(batch, status, now): Settlement {
-      const ids = inFlight.get(batch) ?? [];
+    settle(batch, status, now) {
+      const handles = inFlight.get(batch) ?? [];
       inFlight.delete(batch);
-      if (status >= 200 && status < 300) {
-        retryAt = undefined;
-        return { finished: Uint32Array.from(ids) };
-      }
       if (status === 0 || status === 408 || status === 429 || status >= 500) {
-        queue = [...ids, ...queue];
+        queue = [...handles, ...queue];
         retryAt = now + retryMs;
-        return { finished: new Uint32Array(), retryAtMs: retryAt };
+        return new Uint32Array();
       }
+      // Delivered (2xx) or refused for good: either way the events are finished.
       retryAt = undefined;
-      return { finished: Uint32Array.from(ids) };
+      return Uint32Array.from(handles);
     },
   };
 }
