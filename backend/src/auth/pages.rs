@@ -44,7 +44,8 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
     let local = next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
-        && !next.contains(['\r', '\n'])
+        // Visible ASCII only: anything else cannot go in a Location header as it is.
+        && next.bytes().all(|byte| byte.is_ascii_graphic())
         && next.len() <= 512;
     local.then(|| next.to_owned())
 }
@@ -59,9 +60,15 @@ mod tests {
             safe_next(Some("/device?user_code=BCDF-GHJK")).as_deref(),
             Some("/device?user_code=BCDF-GHJK")
         );
-        for bad in
-            ["https://evil.example", "//evil.example", "/\\evil.example", "device", "/a\r\nx"]
-        {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "device",
+            "/a\r\nx",
+            "/caf\u{e9}",
+            "/a b",
+        ] {
             assert_eq!(safe_next(Some(bad)), None, "{bad}");
         }
         assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
