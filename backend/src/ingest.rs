@@ -198,6 +198,18 @@ fn check_content_type(headers: &HeaderMap) -> ApiResult<()> {
     }
 }
 
+/// Whether any string in the value, object keys included, holds U+0000.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(fields) => {
+            fields.iter().any(|(key, field)| key.contains('\0') || holds_nul(field))
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
 /// Splits a batch into valid events and a report of the rejected and repeated ones.
 fn parse_batch(body: &[u8]) -> ApiResult<(Vec<Incoming>, IngestReport)> {
     let batch: Value = serde_json::from_slice(body)
@@ -223,6 +235,12 @@ fn parse_batch(body: &[u8]) -> ApiResult<(Vec<Incoming>, IngestReport)> {
     for (index, value) in events.iter().enumerate() {
         let id = value.get("id").and_then(Value::as_str).map(|id| id.chars().take(64).collect());
         let reject = |reason: String| Rejection { index, id: id.clone(), reason };
+        // Refused here, before any rule of the event model: PostgreSQL's text cannot hold
+        // U+0000, and one such string would otherwise fail the whole batch's transaction.
+        if holds_nul(value) {
+            report.rejected.push(reject("strings may not contain the NUL character".into()));
+            continue;
+        }
         let event = match serde_json::from_value::<Event>(value.clone()) {
             Ok(event) => event,
             Err(error) => {

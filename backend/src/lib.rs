@@ -71,6 +71,19 @@ fn public_cors() -> CorsLayer {
 
 /// Gives axum's bare 405 a JSON error body like every other error. (A router-wide
 /// method-not-allowed fallback would replace the CORS layer's answer to preflight requests.)
+/// Answers 404 for a path holding an encoded NUL. No resource has one in its name, and
+/// PostgreSQL cannot compare text holding U+0000 at all, so the lookup would fail as a 500.
+async fn refuse_nul_in_path(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if request.uri().path().as_bytes().windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) {
+        return ApiError::not_found("resource").into_response();
+    }
+    next.run(request).await
+}
+
 async fn json_method_not_allowed(response: axum::response::Response) -> axum::response::Response {
     use axum::response::IntoResponse as _;
     if response.status() != axum::http::StatusCode::METHOD_NOT_ALLOWED {
@@ -141,6 +154,7 @@ pub fn app(state: AppState) -> Router {
         .into_router()
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::map_response(json_method_not_allowed))
+        .layer(axum::middleware::from_fn(refuse_nul_in_path))
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT))
         .layer(
             TraceLayer::new_for_http()
