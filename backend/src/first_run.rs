@@ -7,7 +7,7 @@ use sqlx::Row as _;
 
 use crate::secrets::{display_prefix, hash_secret, new_api_key, new_id, new_project_token, now_ms};
 use crate::settings::Config;
-use crate::store::Store;
+use crate::store::{Store, WriteTx};
 
 /// A freshly made project and its secrets, in clear this one time.
 #[derive(Clone)]
@@ -33,6 +33,17 @@ impl std::fmt::Debug for CreatedProject {
 
 /// Creates a project with one project token and one API key.
 pub async fn create_project(store: &Store, name: &str) -> anyhow::Result<CreatedProject> {
+    let mut tx = store.write().await?;
+    let created = create_project_in(&mut tx, name).await?;
+    tx.commit().await?;
+    tracing::info!(project_id = created.project_id, name = created.name, "created project");
+    Ok(created)
+}
+
+/// Inserts a project with one project token and one API key into a transaction the caller
+/// commits, so whatever else belongs with the project (its owner) commits with it or not at all.
+pub async fn create_project_in(tx: &mut WriteTx, name: &str) -> anyhow::Result<CreatedProject> {
+    let tx = &mut tx.tx;
     let name = name.trim();
     anyhow::ensure!(!name.is_empty() && name.len() <= 200, "a project name is 1 to 200 bytes");
     let project_id = new_id();
@@ -40,7 +51,6 @@ pub async fn create_project(store: &Store, name: &str) -> anyhow::Result<Created
     let api_key = new_api_key();
     let now = now_ms();
 
-    let mut tx = store.write().await?;
     sqlx::query("INSERT INTO projects (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(&project_id)
         .bind(name)
@@ -71,8 +81,6 @@ pub async fn create_project(store: &Store, name: &str) -> anyhow::Result<Created
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
-    tracing::info!(project_id, name, "created project");
     Ok(CreatedProject { project_id, name: name.to_owned(), project_token, api_key })
 }
 

@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::secrets::{new_id, now_ms};
 use crate::state::AppState;
+use crate::store::WriteTx;
 
 /// A member who may invite others and manage members.
 pub const OWNER: &str = "owner";
@@ -99,6 +100,14 @@ pub async fn projects_of(state: &AppState, user_id: &str) -> ApiResult<Vec<Value
 /// Makes `user_id` the owner of an existing project.
 pub async fn make_owner(state: &AppState, user_id: &str, project_id: &str) -> ApiResult<()> {
     let mut tx = state.store().write().await?;
+    set_owner(&mut tx, user_id, project_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records `user_id` as the owner of `project_id` inside the caller's transaction.
+async fn set_owner(tx: &mut WriteTx, user_id: &str, project_id: &str) -> Result<(), sqlx::Error> {
+    let tx = &mut tx.tx;
     sqlx::query("UPDATE projects SET owner_user_id = $1 WHERE id = $2")
         .bind(user_id)
         .bind(project_id)
@@ -114,7 +123,6 @@ pub async fn make_owner(state: &AppState, user_id: &str, project_id: &str) -> Ap
     .bind(now_ms())
     .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -145,11 +153,13 @@ pub async fn create_project(
     if name.is_empty() || name.len() > 200 {
         return Err(ApiError::Unprocessable("a project name is 1 to 200 bytes".into()));
     }
-    let created = crate::first_run::create_project(state.store(), name).await?;
-    // FIXME: the project and its ownership commit in two transactions; a crash between them
-    // leaves a project nobody owns (reachable only by its API key). One transaction needs
-    // create_project to take an open transaction.
-    make_owner(&state, &person.user_id, &created.project_id).await?;
+    // The project and its owner commit together: a crash in between must not leave a project
+    // nobody owns.
+    let mut tx = state.store().write().await?;
+    let created = crate::first_run::create_project_in(&mut tx, name).await?;
+    set_owner(&mut tx, &person.user_id, &created.project_id).await?;
+    tx.commit().await?;
+    tracing::info!(project_id = created.project_id, owner = person.user_id, "created project");
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": created.project_id, "name": created.name, "role": OWNER,
