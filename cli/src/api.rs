@@ -331,9 +331,8 @@ mod tests {
             StatusCode::FORBIDDEN,
             br#"{"error":{"code":"forbidden","message":"not yours"}}"#,
         );
-        assert!(
-            matches!(api, ApiError::Status { status: 403, ref message, .. } if message == "not yours")
-        );
+        let ApiError::Status { status, message, .. } = api else { panic!("{api:?}") };
+        assert_eq!((status, message.as_str()), (403, "not yours"));
         let oauth = error_for("x", StatusCode::UNAUTHORIZED, br#"{"error":"nope"}"#);
         assert!(matches!(oauth, ApiError::Unauthorized(ref message) if message == "nope"));
         let html = error_for("x", StatusCode::BAD_GATEWAY, b"<html>");
