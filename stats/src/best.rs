@@ -6,9 +6,9 @@
 //!   `i` is `E[max_j p_j] - E[p_i]`: how much conversion rate is given up, on average, if `i`
 //!   is chosen and it is not in fact the best.
 //!
-//! Two variants with whole-number parameters use the closed forms of Evan Miller (P(B > A)) and
-//! Chris Stucchio (expected loss), summed in scaled arithmetic so that 100 000+ visitors
-//! neither overflow nor underflow. Everything else uses the deterministic quadrature of
+//! Two variants with whole-number parameters and the smaller alpha up to 4 000 use the closed
+//! forms of Evan Miller (P(B > A)) and Chris Stucchio (expected loss), summed in scaled
+//! arithmetic so that large counts neither overflow nor underflow. Everything else uses the deterministic quadrature of
 //! [`crate::quadrature`], accurate to about 1e-10 (the fixtures check 1e-6 and better).
 
 use statrs::function::beta::ln_beta;
