@@ -8,8 +8,9 @@
 //!
 //! Two variants with whole-number parameters and the smaller alpha up to 4 000 use the closed
 //! forms of Evan Miller (P(B > A)) and Chris Stucchio (expected loss), summed in scaled
-//! arithmetic so that large counts neither overflow nor underflow. Everything else uses the deterministic quadrature of
-//! [`crate::quadrature`], accurate to about 1e-10 (the fixtures check 1e-6 and better).
+//! arithmetic so that large counts neither overflow nor underflow. Everything else uses the
+//! deterministic quadrature of [`crate::quadrature`], accurate to about 1e-10 (the fixtures
+//! check 1e-6 and better).
 
 use statrs::function::beta::ln_beta;
 

@@ -29,8 +29,9 @@
 //!   Beta(1, 19)); mean, equal-tailed and highest-density 95% intervals.
 //! - **P(best)** and **expected loss** (module [`best`]): exact. Closed forms (Evan Miller,
 //!   Chris Stucchio) for two variants with whole-number parameters up to 4 000 conversions,
-//!   deterministic quadrature otherwise (its cost does not grow with the counts), accurate to better than 1e-6 absolute (tests compare with independent
-//!   fixtures made by `scripts/gen-stats-fixtures.py`).
+//!   deterministic quadrature otherwise (its cost does not grow with the counts), accurate to
+//!   better than 1e-6 absolute (tests compare with independent fixtures made by
+//!   `scripts/gen-stats-fixtures.py`).
 //! - **Difference from control** (module [`difference`]): 95% HDI of the difference of rates
 //!   and the ROPE rule.
 //! - **Decision**: `collecting_data` below the minimum-data rule (every variant 30 visitors and
