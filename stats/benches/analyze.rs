@@ -1,7 +1,9 @@
 //! The full analysis for 2, 3 and 10 variants, beside the 100 000-draw Monte Carlo estimate of
 //! P(best) and expected loss that common tools use, in the same benchmark group.
 
-use criterion::{BenchmarkId, Criterion, black_box, criterion_group, criterion_main};
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use vibariant_stats::{
