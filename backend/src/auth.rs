@@ -109,7 +109,7 @@ pub struct ApiKey {
 pub const PROJECT_HEADER: &str = "x-vibariant-project";
 
 /// The bearer credential of the `Authorization` header, if any.
-fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
+pub(crate) fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
     let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
         return Ok(None);
     };

@@ -161,17 +161,7 @@ pub async fn person_in(
     parts: &Parts,
     state: &AppState,
 ) -> ApiResult<Option<(Person, SessionSource)>> {
-    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-        let value = value
-            .to_str()
-            .map_err(|_| ApiError::Unauthorized("the Authorization header is not ASCII".into()))?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::Unauthorized("the Authorization header must be Bearer".into())
-            })?;
+    if let Some(token) = crate::auth::bearer(parts)? {
         if !jwt::looks_like_jwt(token) {
             return Err(ApiError::Unauthorized(
                 "this needs a signed-in person: Authorization: Bearer <access token>".into(),
