@@ -397,16 +397,10 @@ impl AuthServer {
 
     /// Sends a request through the router in process.
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        use http_body_util::BodyExt as _;
         use tower::ServiceExt as _;
         let response =
             vibariant_backend::app(self.state.clone()).oneshot(request).await.expect("answer");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("read the body").to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, headers, json, text }
+        Reply::read(response).await
     }
 
     /// A request with extra headers and a JSON body.

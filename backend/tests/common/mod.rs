@@ -143,6 +143,18 @@ pub struct Reply {
     pub text: String,
 }
 
+impl Reply {
+    /// Reads a router's response whole.
+    pub async fn read(response: axum::response::Response) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("read the body").to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, headers, json, text }
+    }
+}
+
 impl TestServer {
     /// Starts a test server on `backend`; `None` when that backend is not configured.
     pub async fn start(backend: Backend) -> Option<Self> {
@@ -166,13 +178,7 @@ impl TestServer {
 
     /// Sends a request through the router in process.
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router().oneshot(request).await.expect("the router answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.expect("read the body").to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, headers, json, text }
+        Reply::read(self.router().oneshot(request).await.expect("the router answers")).await
     }
 
     /// A JSON request with an optional bearer credential.
